@@ -1,0 +1,70 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+// Our own targets build in Swift 5 language mode: the pipeline hands values between a reader
+// thread and the HTTP server through locks, which the Swift 6 checker cannot see through yet.
+let languageMode: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+
+let package = Package(
+    name: "runledger",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "runledger", targets: ["runledger"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // System libraries (module maps over the Debian -dev packages).
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
+        .systemLibrary(name: "CSystemd", path: "Sources/CSystemd"),
+
+        // Pure logic: envelopes, profiles and rules, correlation, run records, detectors, metric math. No I/O.
+        .target(name: "RunLedgerCore", swiftSettings: languageMode),
+        // The SQLite ledger: schema, batched transactions, positions, rollups.
+        .target(name: "RunLedgerStore", dependencies: ["RunLedgerCore", "CSQLite"], swiftSettings: languageMode),
+        // Byte sources: files (and, later, journald and stdin).
+        .target(name: "RunLedgerSources", dependencies: ["RunLedgerCore"], swiftSettings: languageMode),
+        // Source -> extract -> correlate -> ledger, committed with the source position.
+        .target(
+            name: "RunLedgerIngest",
+            dependencies: ["RunLedgerCore", "RunLedgerStore", "RunLedgerSources"],
+            swiftSettings: languageMode
+        ),
+        // HTTP: /metrics, /api/runs, /healthz, landing page; Prometheus exposition.
+        .target(
+            name: "RunLedgerServer",
+            dependencies: [
+                "RunLedgerCore", "RunLedgerStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: languageMode
+        ),
+        .executableTarget(
+            name: "runledger",
+            dependencies: [
+                "RunLedgerCore", "RunLedgerStore", "RunLedgerSources", "RunLedgerIngest", "RunLedgerServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: languageMode
+        ),
+
+        .testTarget(name: "RunLedgerCoreTests", dependencies: ["RunLedgerCore"], swiftSettings: languageMode),
+        .testTarget(
+            name: "RunLedgerStoreTests",
+            dependencies: ["RunLedgerCore", "RunLedgerStore", "RunLedgerIngest", "RunLedgerServer"],
+            swiftSettings: languageMode
+        ),
+        .testTarget(name: "RunLedgerEndToEndTests", dependencies: ["RunLedgerCore"], swiftSettings: languageMode),
+    ]
+)

@@ -1,0 +1,246 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The identifier a line gives for its run, before the correlator resolves links.
+public enum ExtractedKey: Codable, Equatable, Hashable, Sendable {
+    case run(String)
+    case dbId(String)
+    case session(String)
+}
+
+/// How a line counts on `runledger_lines_total`.
+public enum LineResult: String, Codable, Sendable, CaseIterable {
+    case matched, ignored, malformed
+}
+
+/// What one line said, ready for the correlator.
+public struct Extraction: Sendable {
+    public var result: LineResult
+    /// Index of the rule in the profile; -1 when none matched.
+    public var rule: Int
+    public var role: RuleRole
+    public var key: ExtractedKey?
+    public var effects: [Effect]
+    public var timeMs: Int64?
+    /// Why a malformed line was rejected (for the one-line error and the logs).
+    public var problem: String?
+
+    static func ignored(_ time: Int64?) -> Extraction {
+        Extraction(result: .ignored, rule: -1, role: .fact, key: nil, effects: [], timeMs: time, problem: nil)
+    }
+}
+
+/// Turns a line's bytes into an `Extraction` using a profile: envelope, literal prefilter, template.
+/// A line never throws and never stops the reader; what cannot be read is `malformed`.
+public final class Extractor {
+    public let profile: Profile
+    public var envelopes: EnvelopeParser
+    public let maxLineBytes: Int
+
+    private struct Compiled {
+        var rule: Rule
+        var template: Template
+        var prefix: [UInt8]
+        var capture: [String: Int]
+    }
+
+    private let compiled: [Compiled]
+    /// Candidate rules by the first byte of their prefix, longest prefix first.
+    private let dispatch: [[Int]]
+    private var captures: [Range<Int>] = []
+
+    public struct ProfileError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public init(profile: Profile, envelopes: EnvelopeParser = EnvelopeParser(), maxLineBytes: Int = 512 * 1024) throws {
+        self.profile = profile
+        self.envelopes = envelopes
+        self.maxLineBytes = maxLineBytes
+        var compiled: [Compiled] = []
+        var dispatch = [[Int]](repeating: [], count: 256)
+        for rule in profile.rules {
+            let template: Template
+            do { template = try Template(rule.template) } catch {
+                throw ProfileError(description: "profile \(profile.name), rule \(rule.name): \(error)")
+            }
+            let prefix = rule.prefix.map { Array($0.utf8) } ?? template.leadingLiteral
+            guard let first = prefix.first else {
+                throw ProfileError(description: "profile \(profile.name), rule \(rule.name): template must start with text or set a prefix")
+            }
+            var capture: [String: Int] = [:]
+            for (i, n) in template.holeNames.enumerated() { capture[n] = i }
+            for name in Self.captureNames(rule) where capture[name] == nil {
+                throw ProfileError(description: "profile \(profile.name), rule \(rule.name): no hole named '\(name)'")
+            }
+            dispatch[Int(first)].append(compiled.count)
+            compiled.append(Compiled(rule: rule, template: template, prefix: prefix, capture: capture))
+        }
+        for i in 0..<256 { dispatch[i].sort { compiled[$0].prefix.count > compiled[$1].prefix.count } }
+        self.compiled = compiled
+        self.dispatch = dispatch
+    }
+
+    public func extract(_ line: Bytes) -> Extraction {
+        guard line.count <= maxLineBytes else {
+            return malformed(-1, nil, "line longer than \(maxLineBytes) bytes")
+        }
+        if line.count > 0, memchr(line.baseAddress!, 0, line.count) != nil {
+            return malformed(-1, nil, "NUL byte in line")
+        }
+        let env = envelopes.parse(line)
+        let message = env.message
+        guard message.lowerBound < message.upperBound else { return .ignored(env.timeMs) }
+        var prefixMatched = -1
+        for index in dispatch[Int(line[message.lowerBound])] {
+            let c = compiled[index]
+            guard line.hasLiteral(c.prefix, at: message.lowerBound),
+                message.lowerBound + c.prefix.count <= message.upperBound
+            else { continue }
+            if prefixMatched < 0, c.rule.strict { prefixMatched = index }
+            guard !env.truncated, c.template.match(line, message, into: &captures) else { continue }
+            return evaluate(index, line, env)
+        }
+        if prefixMatched >= 0 {
+            let why = env.truncated ? "line cut off (colour never reset)" : "does not fit rule \(compiled[prefixMatched].rule.name)"
+            return malformed(prefixMatched, env.timeMs, why)
+        }
+        return .ignored(env.timeMs)
+    }
+
+    private func malformed(_ rule: Int, _ time: Int64?, _ why: String) -> Extraction {
+        Extraction(result: .malformed, rule: rule, role: .fact, key: nil, effects: [], timeMs: time, problem: why)
+    }
+
+    private func evaluate(_ index: Int, _ b: Bytes, _ env: Envelope) -> Extraction {
+        let c = compiled[index]
+        func range(_ name: String) -> Range<Int> { captures[c.capture[name]!] }
+        func text(_ name: String) -> String { b.string(range(name)).trimmingSpaces }
+        func bad(_ why: String) -> Extraction { malformed(index, env.timeMs, "\(c.rule.name): \(why)") }
+
+        if c.rule.role == .unreadable { return bad("content not in the log") }
+        guard Self.isValidUTF8(b, env.message) else { return bad("not UTF-8") }
+
+        var out = Extraction(
+            result: .matched, rule: index, role: c.rule.role, key: nil, effects: [], timeMs: env.timeMs, problem: nil)
+        switch c.rule.key {
+        case .run(let n): out.key = .run(text(n))
+        case .dbId(let n): out.key = .dbId(text(n))
+        case .session(let n): out.key = .session(text(n))
+        case nil: break
+        }
+        for emit in c.rule.emits {
+            switch emit {
+            case .started: out.effects.append(.started)
+            case .ended(let n, let rank):
+                guard let status = RunStatus(executorWord: text(n)) else { return bad("unknown status '\(text(n))'") }
+                out.effects.append(.ended(status, rank))
+            case .dbId(let n): out.effects.append(.dbId(text(n)))
+            case .session(let n): out.effects.append(.session(text(n)))
+            case .workflow(let n, let rank): out.effects.append(.workflow(text(n), rank))
+            case .cost(let n, let rank):
+                guard let v = NumberParser.nano(b, range(n)), v >= 0 else { return bad("cost '\(text(n))' is not a number") }
+                out.effects.append(.cost(nano: v, rank))
+            case .turns(let n, let rank):
+                guard let v = NumberParser.int(b, range(n)), v >= 0 else { return bad("turns '\(text(n))' is not a count") }
+                out.effects.append(.turns(v, rank))
+            case .tokens(let field, let n, let rank):
+                guard let v = NumberParser.int(b, range(n)), v >= 0 else { return bad("tokens '\(text(n))' is not a count") }
+                out.effects.append(.tokens(field, v, rank))
+            case .toolUse(let n, let id):
+                let name = text(n)
+                guard !name.isEmpty else { return bad("empty tool name") }
+                out.effects.append(.toolUse(name: name, id: id.map(text)))
+            case .toolNames(let n):
+                guard let names = PythonList.strings(b, range(n)) else { return bad("tool list is not a Python list") }
+                out.effects.append(.toolNames(names))
+            case .toolCount(let n):
+                guard let v = NumberParser.int(b, range(n)), v >= 0 else { return bad("tool count '\(text(n))' is not a count") }
+                out.effects.append(.toolCount(v))
+            case .taskgroupError: out.effects.append(.taskgroupError)
+            case .report(let source, let cost, let tokens, let turns, let tools):
+                guard let c = NumberParser.nano(b, range(cost)), let k = NumberParser.int(b, range(tokens)),
+                    let t = NumberParser.int(b, range(turns)), let u = NumberParser.int(b, range(tools))
+                else { return bad("report values are not numbers") }
+                out.effects.append(.report(source: source, Report(costNano: c, totalTokens: k, turns: t, tools: u)))
+            case .workflowSessionFile(let n):
+                let file = text(n)
+                guard file.hasSuffix(".log"), let sep = file.lastIndex(of: "_"), sep > file.startIndex else {
+                    return bad("log file name '\(file)' is not WORKFLOW_SESSION.log")
+                }
+                let session = String(file[file.index(after: sep)..<file.index(file.endIndex, offsetBy: -4)])
+                out.key = .session(session)
+                out.effects.append(.workflow(String(file[..<sep]), .report))
+            case .streamJSON(let n):
+                guard let value = JSONReader.parse(b, range(n)), let mapped = StreamJSON.map(value, b) else {
+                    return bad("not a complete JSON object")
+                }
+                if out.key == nil { out.key = mapped.key }
+                out.effects += mapped.effects
+            }
+        }
+        return out
+    }
+
+    private static func captureNames(_ rule: Rule) -> [String] {
+        var names: [String] = []
+        switch rule.key {
+        case .run(let n), .dbId(let n), .session(let n): names.append(n)
+        case nil: break
+        }
+        for emit in rule.emits {
+            switch emit {
+            case .started, .taskgroupError: break
+            case .ended(let n, _), .dbId(let n), .session(let n), .workflow(let n, _), .cost(let n, _), .turns(let n, _),
+                .tokens(_, let n, _), .toolNames(let n), .toolCount(let n), .workflowSessionFile(let n),
+                .streamJSON(let n):
+                names.append(n)
+            case .toolUse(let n, let id):
+                names.append(n)
+                if let id { names.append(id) }
+            case .report(_, let a, let b, let c, let d): names += [a, b, c, d]
+            }
+        }
+        return names
+    }
+
+    /// Strict UTF-8 check of a range (overlong forms and surrogates rejected).
+    static func isValidUTF8(_ b: Bytes, _ r: Range<Int>) -> Bool {
+        var i = r.lowerBound
+        while i < r.upperBound {
+            let c = b[i]
+            if c < 0x80 { i += 1; continue }
+            let n: Int
+            if c & 0xE0 == 0xC0 { n = 1; if c < 0xC2 { return false } }
+            else if c & 0xF0 == 0xE0 { n = 2 }
+            else if c & 0xF8 == 0xF0 { n = 3; if c > 0xF4 { return false } }
+            else { return false }
+            for k in 1...n {
+                guard i + k < r.upperBound, b[i + k] & 0xC0 == 0x80 else { return false }
+            }
+            if n == 2 {
+                let c1 = b[i + 1]
+                if c == 0xE0 && c1 < 0xA0 { return false }
+                if c == 0xED && c1 >= 0xA0 { return false }
+            } else if n == 3 {
+                let c1 = b[i + 1]
+                if c == 0xF0 && c1 < 0x90 { return false }
+                if c == 0xF4 && c1 >= 0x90 { return false }
+            }
+            i += n + 1
+        }
+        return true
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
+        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
+        return s.count == count ? self : String(s)
+    }
+}

@@ -1,0 +1,103 @@
+/// What a rule's line is, for the correlator.
+public enum RuleRole: String, Codable, Sendable {
+    /// Facts about the run the line names, or, when it names none, about the current burst.
+    case fact
+    /// A run begins (`Created workflow run record W for run_id R`); takes the next workflow hint.
+    case startAnchor
+    /// A run ends; the id-less burst before it belongs to that run.
+    case endAnchor
+    /// Facts like `fact`; the indented `  - Cost: …` lines that follow belong to the same run.
+    case continuationHeader
+    /// An indented line with no id of its own (`  - Tokens: … total`), tied to the header before it.
+    case continuation
+    /// `Background workflow NAME completed`: said by a run's thread just after its end anchor.
+    case postEnd
+    /// `POST /…/run/NAME`: the workflow of the next run to start.
+    case workflowHint
+    /// The executor restarted: no burst in flight can still end.
+    case restart
+    /// A line whose content the log does not hold (`[121B blob data]`): counted as malformed.
+    case unreadable
+}
+
+/// Which capture names the run, and how.
+public enum KeySpec: Codable, Sendable, Equatable {
+    /// The capture is the run id.
+    case run(String)
+    /// The capture is the executor's `workflow_runs.id`, linked to the run by its start anchor.
+    case dbId(String)
+    /// The capture is a session id, linked to the run by an earlier line.
+    case session(String)
+}
+
+/// How a capture becomes an effect. Capture names refer to the template's holes.
+public enum Emit: Codable, Sendable, Equatable {
+    case started
+    case ended(status: String, Rank)
+    case dbId(String)
+    case session(String)
+    case workflow(String, Rank)
+    case cost(String, Rank)
+    case turns(String, Rank)
+    case tokens(TokenField, String, Rank)
+    case toolUse(name: String, id: String?)
+    /// A Python `repr` list of names: `['Write', 'LS']`.
+    case toolNames(String)
+    case toolCount(String)
+    case taskgroupError
+    case report(source: String, cost: String, tokens: String, turns: String, tools: String)
+    /// `{workflow}_{session}.log`: the workflow name and the session that the run was linked to.
+    case workflowSessionFile(String)
+    /// A Claude Code stream-json object or a per-run JSONL event; the key comes from inside it.
+    case streamJSON(String)
+}
+
+/// One line format of the executor: a template and what its captures mean. A new executor release
+/// is a new rule, not new code.
+public struct Rule: Codable, Sendable {
+    public var name: String
+    public var template: String
+    /// The literal that must start the message before the template is tried; by default the
+    /// template's text before its first hole.
+    public var prefix: String?
+    public var role: RuleRole
+    public var key: KeySpec?
+    public var emits: [Emit]
+    /// A run's thread writes this line at most once per execution; seeing it twice in one burst
+    /// means two runs' lines are mixed.
+    public var oncePerRun: Bool
+    /// A progress counter (`Turn N`): within one run it only grows, so a drop means another run.
+    public var progress: Bool
+    /// When the prefix matches but the template does not, the line is malformed (it looks like a
+    /// metric line and cannot be read). Off for lines that only give hints.
+    public var strict: Bool
+
+    public init(
+        _ name: String, _ template: String, role: RuleRole = .fact, key: KeySpec? = nil, emits: [Emit] = [],
+        prefix: String? = nil, oncePerRun: Bool = false, progress: Bool = false, strict: Bool = true
+    ) {
+        self.name = name
+        self.template = template
+        self.prefix = prefix
+        self.role = role
+        self.key = key
+        self.emits = emits
+        self.oncePerRun = oncePerRun
+        self.progress = progress
+        self.strict = strict
+    }
+}
+
+/// A named set of rules: how one executor writes its logs.
+public struct Profile: Codable, Sendable {
+    public var name: String
+    public var rules: [Rule]
+    /// Workflows exported at 0 from the first scrape.
+    public var knownWorkflows: [String]
+
+    public init(name: String, rules: [Rule], knownWorkflows: [String]) {
+        self.name = name
+        self.rules = rules
+        self.knownWorkflows = knownWorkflows
+    }
+}

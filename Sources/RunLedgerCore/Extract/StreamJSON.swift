@@ -1,0 +1,111 @@
+/// Maps the JSON objects the executor logs to effects: Claude Code stream-json messages (`system`,
+/// `assistant`, `result`) and the per-run JSONL events of `log_manager.py` (`run_id`, `event_type`).
+enum StreamJSON {
+    struct Mapped {
+        var key: ExtractedKey?
+        var effects: [Effect]
+    }
+
+    static func map(_ v: JSONValue, _ b: Bytes) -> Mapped? {
+        guard case .object = v else { return nil }
+        if let runId = v["run_id"]?.stringValue, let event = v["event_type"]?.stringValue {
+            return Mapped(key: .run(runId), effects: jsonlEvent(event, v["data"], b))
+        }
+        guard let type = v["type"]?.stringValue else { return nil }
+        let key = v["session_id"]?.stringValue.map(ExtractedKey.session)
+        switch type {
+        case "assistant":
+            return Mapped(key: key, effects: toolUses(in: v["message"]?["content"]))
+        case "result":
+            var effects: [Effect] = []
+            if let n = integer(v["num_turns"], b) { effects.append(.turns(n, .report)) }
+            if let c = nano(v["total_cost_usd"], b) { effects.append(.cost(nano: c, .report)) }
+            effects += usage(v["usage"], b)
+            return Mapped(key: key, effects: effects)
+        default:
+            return Mapped(key: key, effects: [])
+        }
+    }
+
+    private static func jsonlEvent(_ event: String, _ data: JSONValue?, _ b: Bytes) -> [Effect] {
+        switch event {
+        case "execution_init", "execution_start", "process_start":
+            return [.started]
+        case "execution_complete", "process_complete":
+            var effects: [Effect] = []
+            if let s = data?["session_id"]?.stringValue { effects.append(.session(s)) }
+            if let c = nano(data?["total_cost_usd"], b) { effects.append(.cost(nano: c, .report)) }
+            if let n = integer(data?["total_turns"] ?? data?["num_turns"], b) { effects.append(.turns(n, .report)) }
+            effects += usage(data?["usage"], b)
+            if let ok = data?["success"]?.boolValue { effects.append(.ended(ok ? .completed : .failed, .report)) }
+            return effects
+        case "tool_use":
+            guard let name = data?["name"]?.stringValue ?? data?["tool_name"]?.stringValue else { return [] }
+            return [.toolUse(name: name, id: data?["id"]?.stringValue ?? data?["tool_id"]?.stringValue)]
+        default:
+            return []
+        }
+    }
+
+    private static func toolUses(in content: JSONValue?) -> [Effect] {
+        guard let blocks = content?.arrayValue else { return [] }
+        return blocks.compactMap { block in
+            guard block["type"]?.stringValue == "tool_use", let name = block["name"]?.stringValue else { return nil }
+            return .toolUse(name: name, id: block["id"]?.stringValue)
+        }
+    }
+
+    private static func usage(_ u: JSONValue?, _ b: Bytes) -> [Effect] {
+        guard let u else { return [] }
+        var effects: [Effect] = []
+        let fields: [(String, TokenField)] = [
+            ("input_tokens", .input), ("output_tokens", .output),
+            ("cache_creation_input_tokens", .cacheCreation), ("cache_read_input_tokens", .cacheRead),
+        ]
+        for (key, field) in fields {
+            if let n = integer(u[key], b) { effects.append(.tokens(field, n, .report)) }
+        }
+        return effects
+    }
+
+    private static func integer(_ v: JSONValue?, _ b: Bytes) -> Int64? {
+        guard case .number(let r)? = v else { return nil }
+        return NumberParser.int(b, r) ?? NumberParser.nano(b, r).map { $0 / 1_000_000_000 }
+    }
+
+    private static func nano(_ v: JSONValue?, _ b: Bytes) -> Int64? {
+        guard case .number(let r)? = v else { return nil }
+        return NumberParser.nano(b, r)
+    }
+}
+
+/// Reads a Python `repr` list of strings: `['Write', "it's"]`. Nil when it is not one.
+enum PythonList {
+    static func strings(_ b: Bytes, _ r: Range<Int>) -> [String]? {
+        var i = r.lowerBound
+        let end = r.upperBound
+        guard i < end, b[i] == ASCII.bracket else { return nil }
+        i += 1
+        var out: [String] = []
+        while true {
+            while i < end, b[i] == ASCII.space { i += 1 }
+            guard i < end else { return nil }
+            if b[i] == ASCII.closeBracket { return i + 1 == end ? out : nil }
+            let quote = b[i]
+            guard quote == 0x27 || quote == ASCII.quote else { return nil }
+            i += 1
+            var bytes: [UInt8] = []
+            while i < end, b[i] != quote {
+                if b[i] == 0x5C, i + 1 < end { i += 1 }
+                bytes.append(b[i])
+                i += 1
+            }
+            guard i < end else { return nil }
+            i += 1
+            out.append(String(decoding: bytes, as: UTF8.self))
+            while i < end, b[i] == ASCII.space { i += 1 }
+            guard i < end else { return nil }
+            if b[i] == ASCII.comma { i += 1 }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+/// What one run adds to the ledger-derived series. Counters move by the change of a run's
+/// contribution, so every counter is the sum over the ledger at all times.
+public enum Contribution {
+    public static func of(_ r: RunRecord, tools labeler: inout ToolLabeler) -> SeriesValues {
+        var v: SeriesValues = [:]
+        let wf = r.workflowName
+        v[SeriesKey(Metrics.runsStarted.name, [wf])] = 1
+        let status = r.currentStatus
+        if status.isTerminal {
+            v[SeriesKey(Metrics.runsFinished.name, [wf, status.rawValue])] = 1
+        } else if status == .running {
+            v[SeriesKey(Metrics.runsActive.name, [wf])] = 1
+        }
+        addMetrics(of: r, workflow: wf, tools: &labeler, into: &v)
+        if r.taskgroupError { v[SeriesKey(Metrics.taskgroupErrors.name, [wf])] = 1 }
+        if r.falseFailure { v[SeriesKey(Metrics.falseFailures.name, [wf])] = 1 }
+        for field in r.mismatchFields { v[SeriesKey(Metrics.mismatches.name, [wf, field])] = 1 }
+        if status.isTerminal {
+            observe(Metrics.runCost, wf, r.cost, into: &v)
+            observe(Metrics.runTurns, wf, r.turnCount, into: &v)
+            if let d = r.durationMs { observe(Metrics.runDuration, wf, d, into: &v) }
+        }
+        return v
+    }
+
+    /// An unattributed group counts its cost, turns, tokens, tools and TaskGroup errors under
+    /// `workflow="unknown"`; it is not a run, so it neither starts nor finishes.
+    public static func ofUnattributed(_ r: RunRecord, tools labeler: inout ToolLabeler) -> SeriesValues {
+        var v: SeriesValues = [:]
+        addMetrics(of: r, workflow: "unknown", tools: &labeler, into: &v)
+        if r.taskgroupError { v[SeriesKey(Metrics.taskgroupErrors.name, ["unknown"])] = 1 }
+        return v
+    }
+
+    private static func addMetrics(of r: RunRecord, workflow wf: String, tools labeler: inout ToolLabeler, into v: inout SeriesValues) {
+        if r.cost != 0 { v[SeriesKey(Metrics.cost.name, [wf])] = r.cost }
+        if r.turnCount != 0 { v[SeriesKey(Metrics.turns.name, [wf])] = r.turnCount }
+        for (kind, n) in r.tokens.byKind where n != 0 { v[SeriesKey(Metrics.tokens.name, [wf, kind]), default: 0] += n }
+        for tool in r.tools {
+            v[SeriesKey(Metrics.toolUses.name, [wf, labeler.label(tool.name)]), default: 0] += tool.uses
+        }
+    }
+
+    /// Histogram parts for one observation; `value` is in stored units (see `MetricSpec.divisor`).
+    static func observe(_ spec: MetricSpec, _ wf: String, _ value: Int64, into v: inout SeriesValues) {
+        let x = Double(value) / spec.divisor
+        for bound in spec.buckets where x <= bound {
+            v[SeriesKey(spec.name + "_bucket", [wf, formatBound(bound)])] = 1
+        }
+        v[SeriesKey(spec.name + "_bucket", [wf, "+Inf"])] = 1
+        v[SeriesKey(spec.name + "_sum", [wf])] = value
+        v[SeriesKey(spec.name + "_count", [wf])] = 1
+    }
+
+    /// Bucket bounds as Prometheus prints them (`0.5`, `1.0`, `+Inf`).
+    public static func formatBound(_ x: Double) -> String {
+        x == x.rounded() ? String(Int64(x)) + ".0" : String(x)
+    }
+
+    /// The series exported at 0 from the first scrape for a known workflow.
+    public static func zeroSeries(workflow wf: String) -> [SeriesKey] {
+        var keys = [
+            SeriesKey(Metrics.runsStarted.name, [wf]), SeriesKey(Metrics.runsActive.name, [wf]),
+            SeriesKey(Metrics.cost.name, [wf]), SeriesKey(Metrics.turns.name, [wf]),
+            SeriesKey(Metrics.taskgroupErrors.name, [wf]), SeriesKey(Metrics.falseFailures.name, [wf]),
+        ]
+        keys += RunStatus.terminal.map { SeriesKey(Metrics.runsFinished.name, [wf, $0.rawValue]) }
+        keys += Metrics.tokenKinds.map { SeriesKey(Metrics.tokens.name, [wf, $0]) }
+        keys += Metrics.mismatchFields.map { SeriesKey(Metrics.mismatches.name, [wf, $0]) }
+        for spec in [Metrics.runCost, Metrics.runTurns, Metrics.runDuration] {
+            keys += (spec.buckets.map(formatBound) + ["+Inf"]).map { SeriesKey(spec.name + "_bucket", [wf, $0]) }
+            keys += [SeriesKey(spec.name + "_sum", [wf]), SeriesKey(spec.name + "_count", [wf])]
+        }
+        return keys
+    }
+
+    /// The metric a stored series belongs to (histogram parts map to their histogram).
+    public static func spec(of key: SeriesKey) -> MetricSpec? {
+        if let s = Metrics.spec(named: key.name) { return s }
+        for suffix in ["_bucket", "_sum", "_count"] where key.name.hasSuffix(suffix) {
+            if let s = Metrics.spec(named: String(key.name.dropLast(suffix.count))), s.type == .histogram { return s }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,121 @@
+/// One run in the ledger: every value is a final value, folded from the effects of its lines.
+public struct RunRecord: Codable, Equatable, Sendable {
+    public var runId: String
+    public var workflow: Ranked<String>?
+    public var status: Ranked<RunStatus>?
+    public var startedAtMs: Int64?
+    public var endedAtMs: Int64?
+    public var costNano: Ranked<Int64>?
+    public var turns: Ranked<Int64>?
+    public var tokens = TokenCounts()
+    public var tools: [ToolTally] = []
+    /// A count of distinct tools from a line that names none (`Tools: 3 used`).
+    public var toolCountStated: Int64?
+    public var taskgroupError = false
+    /// The executor's latest report per source, made after the run ended.
+    public var reported: [String: Report] = [:]
+    /// Fields the executor reported as 0 after the run ended while the ledger had more, by source.
+    /// Once seen, a mismatch stays: it happened, and an alert was raised for it.
+    public var mismatch: [String: [String]] = [:]
+    public var attribution: Attribution = .exact
+    public var dbId: String?
+    public var sessionId: String?
+    /// Recent tool-use ids, so that a use printed twice (primary and fallback extraction) counts once.
+    public var recentToolIds: [String] = []
+
+    public init(runId: String) { self.runId = runId }
+
+    // MARK: Derived values
+
+    public var workflowName: String { workflow?.value ?? "unknown" }
+    public var currentStatus: RunStatus { status?.value ?? .unknown }
+    public var hasEnded: Bool { currentStatus.isTerminal }
+    public var cost: Int64 { costNano?.value ?? 0 }
+    public var turnCount: Int64 { turns?.value ?? 0 }
+    public var totalTokens: Int64 { tokens.totalTokens }
+    /// Distinct tools: the names seen, or the stated count when it is larger.
+    public var toolCount: Int64 { max(Int64(tools.count), toolCountStated ?? 0) }
+    /// Whether the log named the run's tools; `false` when it printed only a count.
+    public var toolNamesKnown: Bool { Int64(tools.count) >= (toolCountStated ?? 0) }
+    public var toolUses: Int64 { tools.reduce(0) { $0 + $1.uses } }
+    public var durationMs: Int64? {
+        guard let s = startedAtMs, let e = endedAtMs, e >= s else { return nil }
+        return e - s
+    }
+
+    /// DESIGN.md: ended failed, the executor reported a TaskGroup error for it, and it did real work.
+    public var falseFailure: Bool {
+        currentStatus == .failed && taskgroupError && (turnCount > 0 || toolCount > 0 || cost > 0)
+    }
+
+    /// Distinct mismatched fields over all sources (`agent_workflow_reporting_mismatches_total`).
+    public var mismatchFields: [String] { Array(Set(mismatch.values.joined())).sorted() }
+
+    public var isFlagged: Bool { falseFailure || !mismatch.isEmpty }
+
+    // MARK: Folding effects
+
+    private static let recentToolIdLimit = 256
+
+    /// Folds one effect into the record. `at` is the line's time, when its envelope had one.
+    public mutating func apply(_ effect: Effect, at timeMs: Int64?, attribution how: Attribution) {
+        if effect.isMetric { attribution = max(attribution, how) }
+        switch effect {
+        case .started:
+            if startedAtMs == nil { startedAtMs = timeMs }
+            if status == nil { status = Ranked(.running, .hint) }
+        case .ended(let newStatus, let rank):
+            status = .merge(status, newStatus, rank)
+            if newStatus.isTerminal, endedAtMs == nil { endedAtMs = timeMs }
+        case .dbId(let id): dbId = id
+        case .session(let id): sessionId = id
+        case .workflow(let name, let rank): workflow = .merge(workflow, name, rank)
+        case .cost(let nano, let rank): costNano = .merge(costNano, nano, rank)
+        case .turns(let n, let rank): turns = .merge(turns, n, rank)
+        case .tokens(let field, let n, let rank): tokens.set(field, n, rank)
+        case .toolUse(let name, let id): recordToolUse(name: name, id: id)
+        case .toolNames(let names):
+            for name in names where !tools.contains(where: { $0.name == name }) {
+                tools.append(ToolTally(name: name, uses: 1, fromListOnly: true))
+            }
+        case .toolCount(let n): toolCountStated = max(toolCountStated ?? 0, n)
+        case .taskgroupError: taskgroupError = true
+        case .report(let source, let report):
+            // A report made while the run was still running is not a statement about its result.
+            if hasEnded { reported[source] = report }
+        }
+        refreshMismatch()
+    }
+
+    private mutating func recordToolUse(name: String, id: String?) {
+        if let id {
+            if recentToolIds.contains(id) { return }
+            recentToolIds.append(id)
+            if recentToolIds.count > Self.recentToolIdLimit { recentToolIds.removeFirst() }
+        }
+        if let i = tools.firstIndex(where: { $0.name == name }) {
+            if tools[i].fromListOnly {
+                tools[i].fromListOnly = false
+            } else {
+                tools[i].uses += 1
+            }
+        } else {
+            tools.append(ToolTally(name: name, uses: 1, fromListOnly: false))
+        }
+    }
+
+    private mutating func refreshMismatch() {
+        guard hasEnded else { return }
+        let ledger: [(String, Int64, KeyPath<Report, Int64>)] = [
+            ("cost", cost, \.costNano), ("tokens", totalTokens, \.totalTokens),
+            ("turns", turnCount, \.turns), ("tools", toolCount, \.tools),
+        ]
+        for (source, report) in reported {
+            var fields = Set(mismatch[source] ?? [])
+            for (field, value, path) in ledger where value > 0 && report[keyPath: path] == 0 {
+                fields.insert(field)
+            }
+            if !fields.isEmpty { mismatch[source] = fields.sorted() }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+/// The run record as users and scripts see it (`runs --json`, `/api/runs`), with DESIGN.md's field names.
+public enum RunView {
+    public static func write(_ r: RunRecord, to w: inout JSONWriter) {
+        w.beginObject()
+        w.key("run_id"); w.string(r.runId)
+        w.key("workflow"); w.string(r.workflowName)
+        w.key("status"); w.string(r.currentStatus.rawValue)
+        w.key("started_at"); w.string(r.startedAtMs.map(Timestamps.iso8601))
+        w.key("ended_at"); w.string(r.endedAtMs.map(Timestamps.iso8601))
+        w.key("duration_seconds")
+        if let d = r.durationMs { w.decimal(d, scale: 3) } else { w.null() }
+        w.key("cost_usd"); w.decimal(r.cost, scale: 9)
+        w.key("turns"); w.int(r.turnCount)
+        w.key("input_tokens"); w.int(r.tokens.input?.value)
+        w.key("output_tokens"); w.int(r.tokens.output?.value)
+        w.key("cache_creation_tokens"); w.int(r.tokens.cacheCreation?.value)
+        w.key("cache_read_tokens"); w.int(r.tokens.cacheRead?.value)
+        let unsplit = r.tokens.byKind.first { $0.kind == "cache" }?.value ?? 0
+        w.key("cache_tokens"); w.int(unsplit > 0 ? unsplit : nil)
+        w.key("total_tokens"); w.int(r.totalTokens)
+        w.key("tools")
+        if r.toolNamesKnown {
+            w.beginArray()
+            for t in r.tools { w.string(t.name) }
+            w.endArray()
+        } else {
+            w.null()
+        }
+        w.key("tool_count"); w.int(r.toolCount)
+        w.key("tool_uses"); w.int(r.toolNamesKnown ? r.toolUses : nil)
+        w.key("taskgroup_error"); w.bool(r.taskgroupError)
+        w.key("false_failure"); w.bool(r.falseFailure)
+        w.key("reported")
+        w.beginObject()
+        for (source, rep) in r.reported.sorted(by: { $0.key < $1.key }) {
+            w.key(source)
+            w.beginObject()
+            w.key("cost_usd"); w.decimal(rep.costNano, scale: 9)
+            w.key("total_tokens"); w.int(rep.totalTokens)
+            w.key("turns"); w.int(rep.turns)
+            w.key("tools"); w.int(rep.tools)
+            w.endObject()
+        }
+        w.endObject()
+        w.key("mismatch")
+        w.beginObject()
+        for (source, fields) in r.mismatch.sorted(by: { $0.key < $1.key }) {
+            w.key(source)
+            w.beginArray()
+            for f in fields { w.string(f) }
+            w.endArray()
+        }
+        w.endObject()
+        w.key("attribution"); w.string(r.shownAttribution.rawValue)
+        w.endObject()
+    }
+
+    public static func json(_ runs: [RunRecord], pretty: Bool = false) -> String {
+        var w = JSONWriter(pretty: pretty)
+        w.beginArray()
+        for r in runs { write(r, to: &w) }
+        w.endArray()
+        return w.text
+    }
+
+    public static func json(_ run: RunRecord, pretty: Bool = false) -> String {
+        var w = JSONWriter(pretty: pretty)
+        write(run, to: &w)
+        return w.text
+    }
+}

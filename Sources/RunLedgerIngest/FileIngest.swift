@@ -1,0 +1,133 @@
+import RunLedgerCore
+import RunLedgerSources
+import RunLedgerStore
+
+/// Reads one log file into the ledger from its saved position: to the end (`replay`) or following
+/// it as it grows (`serve`). Facts and the position commit together, every `batchLines` lines and at
+/// the end of what is there, so a kill at any instant loses nothing and counts nothing twice.
+public final class FileIngest {
+    public struct Options: Sendable {
+        public var profile: Profile = .automagik
+        public var envelopes = EnvelopeParser()
+        public var batchLines = 20_000
+        public var chunkBytes = 1 << 20
+        public var toolCap = 64
+        public init() {}
+    }
+
+    public struct Progress: Sendable {
+        public var bytesRead: Int64
+        public var totalBytes: Int64
+        public var lines: Int64
+    }
+
+    public let path: String
+    /// The source label (`runledger_lines_total{source=…}`) and the key of the saved position.
+    public let sourceName: String
+    private let ledger: Ledger
+    private let options: Options
+    private var file: FileSource?
+    private var ingestor: Ingestor?
+    private var splitter = LineSplitter(startOffset: 0)
+    private var identity = ""
+    private var lines: Int64 = 0
+    /// A line for the operator when something about the source changed (replaced, truncated).
+    public private(set) var notices: [String] = []
+
+    public init(path: String, sourceName: String? = nil, ledger: Ledger, options: Options = Options()) {
+        self.path = path
+        self.sourceName = sourceName ?? path
+        self.ledger = ledger
+        self.options = options
+    }
+
+    public var lastProblem: String? { ingestor?.lastProblem }
+
+    /// How far the file has been read: the offset after the last complete line, and lines read.
+    public var readPosition: (offset: Int64, lines: Int64) { (splitter.consumed, lines) }
+
+    /// Opens the file and resumes from the saved position when it is the same file.
+    public func open() throws {
+        let f = try FileSource(path: path)
+        var start: Int64 = 0
+        var state = CorrelatorState()
+        lines = 0
+        if let saved = try ledger.position(of: sourceName) {
+            if let id = FileIdentity(saved.identity), f.matches(id), f.size >= saved.offset {
+                start = saved.offset
+                state = saved.correlator
+                lines = saved.lines
+            } else {
+                notices.append("\(path): not the file read before (replaced or truncated); reading it from the start")
+            }
+        }
+        file = f
+        identity = f.identity().description
+        splitter = LineSplitter(startOffset: start, maxLine: 512 * 1024)
+        ingestor = try Ingestor(
+            source: sourceName, ledger: ledger, profile: options.profile, envelopes: options.envelopes,
+            correlator: state, toolCap: options.toolCap)
+    }
+
+    /// Reads what the file holds now, committing as it goes; returns the series change of all commits.
+    @discardableResult
+    public func readAvailable(progress: ((Progress) -> Void)? = nil) throws -> SeriesValues {
+        guard let file, let ingestor else { throw SourceError("\(path): not open") }
+        var changes: SeriesValues = [:]
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: options.chunkBytes, alignment: 16)
+        defer { buffer.deallocate() }
+        var offset = splitter.consumed + Int64(splitter.pending)
+        let total = file.size
+        while true {
+            let n = try file.read(at: offset, into: buffer)
+            if n == 0 { break }
+            offset += Int64(n)
+            var pendingCommit = false
+            try splitter.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) { line, end in
+                lines += 1
+                try ingestor.process(line, lineNumber: lines)
+                if ingestor.linesSinceCommit >= options.batchLines {
+                    changes.add(try ingestor.commit(identity: identity, offset: end, lines: lines))
+                    pendingCommit = false
+                } else {
+                    pendingCommit = true
+                }
+            }
+            if pendingCommit || ingestor.linesSinceCommit > 0 {
+                changes.add(try ingestor.commit(identity: identity, offset: splitter.consumed, lines: lines))
+            }
+            progress?(Progress(bytesRead: offset, totalBytes: max(total, offset), lines: lines))
+        }
+        if try ledger.position(of: sourceName) == nil {
+            // An empty file: remember it, so that `serve` knows where it stands.
+            changes.add(try ingestor.commit(identity: identity, offset: splitter.consumed, lines: lines))
+        }
+        return changes
+    }
+
+    /// Whether the file at `path` is no longer the one open (rotated or truncated): reopen then.
+    public func needsReopen() -> Bool {
+        guard let file else { return true }
+        if file.size < splitter.consumed { return true }
+        guard let current = try? FileSource(path: path) else { return false }
+        let a = current.identity(fingerprintLength: 0), b = file.identity(fingerprintLength: 0)
+        return a.device != b.device || a.inode != b.inode
+    }
+
+    /// After a rotation: drain the old file, then start on the new one from its beginning.
+    public func reopen() throws -> SeriesValues {
+        var changes = (try? readAvailable()) ?? [:]
+        let oldTruncated = (file?.size ?? 0) < splitter.consumed
+        let f = try FileSource(path: path)
+        file = f
+        identity = f.identity().description
+        let state = ingestor?.correlatorState ?? CorrelatorState()
+        splitter = LineSplitter(startOffset: 0, maxLine: 512 * 1024)
+        ingestor = try Ingestor(
+            source: sourceName, ledger: ledger, profile: options.profile, envelopes: options.envelopes,
+            correlator: state, toolCap: options.toolCap)
+        notices.append(oldTruncated ? "\(path): truncated; reading from the start" : "\(path): replaced; reading the new file")
+        changes.add(try readAvailable())
+        return changes
+    }
+}

@@ -1,0 +1,101 @@
+import RunLedgerCore
+import RunLedgerStore
+
+/// Extract -> correlate -> fold into run records, for one source. Changes accumulate until
+/// `commit`, which writes them with the source position in one transaction and returns the change
+/// of every ledger-derived series (for the live `/metrics`).
+public final class Ingestor {
+    public let source: String
+    public let ledger: Ledger
+    private let extractor: Extractor
+    private let correlator: Correlator
+    private var labeler: ToolLabeler
+
+    /// Records touched since the last commit, with their contribution before the batch.
+    private var touched: [String: (record: RunRecord, before: SeriesValues)] = [:]
+    private var touchOrder: [String] = []
+    private var unattributed: [(source: String, line: Int64, group: UnattributedGroup)] = []
+    private var delta: SeriesValues = [:]
+    private var lineCounts: [LineResult: Int64] = [:]
+    private var decisions: [Attributed] = []
+    public private(set) var linesSinceCommit = 0
+    /// The last few malformed lines' reasons, for logs and `/healthz`.
+    public private(set) var lastProblem: String?
+
+    public init(source: String, ledger: Ledger, profile: Profile, envelopes: EnvelopeParser, correlator state: CorrelatorState,
+                toolCap: Int = 64) throws {
+        self.source = source
+        self.ledger = ledger
+        self.extractor = try Extractor(profile: profile, envelopes: envelopes)
+        self.correlator = Correlator(profile: profile, state: state)
+        let admitted = try ledger.rollups().keys.filter { $0.name == Metrics.toolUses.name }.compactMap(\.labels.last)
+        self.labeler = ToolLabeler(cap: toolCap, admitted: Set(admitted.filter { $0 != "other" }))
+    }
+
+    public var correlatorState: CorrelatorState { correlator.state }
+
+    /// Processes one complete line (without its newline). Never throws for bad input.
+    public func process(_ line: Bytes, lineNumber: Int64) throws {
+        let x = extractor.extract(line)
+        lineCounts[x.result, default: 0] += 1
+        linesSinceCommit += 1
+        if x.result == .malformed { lastProblem = "\(source):\(lineNumber): \(x.problem ?? "malformed")" }
+        decisions.removeAll(keepingCapacity: true)
+        correlator.process(x, into: &decisions)
+        for d in decisions { try apply(d, line: lineNumber) }
+    }
+
+    private func apply(_ d: Attributed, line: Int64) throws {
+        switch d {
+        case .run(let id, let effects, let time, let how):
+            guard var r = try record(id, create: effects.contains(where: \.createsRun)) else { return }
+            for e in effects { r.apply(e, at: time, attribution: how) }
+            touched[id]!.record = r
+        case .markAmbiguous(let id):
+            guard var r = try record(id, create: true) else { return }
+            r.attribution = .ambiguous
+            touched[id]!.record = r
+        case .unattributed(let group):
+            var pseudo = RunRecord(runId: "unknown")
+            for f in group.facts { for e in f.effects { pseudo.apply(e, at: f.timeMs, attribution: .burst) } }
+            delta.add(Contribution.ofUnattributed(pseudo, tools: &labeler))
+            unattributed.append((source, line, group))
+        }
+    }
+
+    private func record(_ id: String, create: Bool) throws -> RunRecord? {
+        if let t = touched[id] { return t.record }
+        let existing = try ledger.run(id)
+        guard let r = existing ?? (create ? RunRecord(runId: id) : nil) else { return nil }
+        let before = existing.map { Contribution.of($0, tools: &labeler) } ?? [:]
+        touched[id] = (r, before)
+        touchOrder.append(id)
+        return r
+    }
+
+    /// Writes everything since the last commit together with `position`; returns the series change.
+    @discardableResult
+    public func commit(identity: String, offset: Int64, lines: Int64) throws -> SeriesValues {
+        var batch = LedgerBatch()
+        for id in touchOrder {
+            let t = touched[id]!
+            batch.runs.append(t.record)
+            delta.add(Contribution.of(t.record, tools: &labeler))
+            delta.add(t.before, sign: -1)
+        }
+        for (result, n) in lineCounts { delta[SeriesKey(Metrics.lines.name, [source, result.rawValue]), default: 0] += n }
+        batch.rollupDelta = delta.filter { $0.value != 0 }
+        batch.unattributed = unattributed
+        batch.position = SourcePosition(
+            source: source, identity: identity, offset: offset, lines: lines, correlator: correlator.state)
+        try ledger.commit(batch)
+        let applied = batch.rollupDelta
+        touched.removeAll(keepingCapacity: true)
+        touchOrder.removeAll(keepingCapacity: true)
+        unattributed.removeAll()
+        delta.removeAll(keepingCapacity: true)
+        lineCounts.removeAll()
+        linesSinceCommit = 0
+        return applied
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import Prometheus
+import RunLedgerCore
+
+/// The metrics `/metrics` shows: counters and gauges on one `PrometheusCollectorRegistry` (with help
+/// text), rebuilt from the ledger's rollups at start and moved by each commit's change, so they never
+/// reset on restart and always equal the ledger's sums.
+///
+/// Histograms are rendered here rather than by swift-prometheus: its histograms can only `record`,
+/// and a run's observation must move when the run changes (its workflow is often named just after it
+/// ends) and be rebuilt exactly from stored bucket counts on restart.
+public final class LiveMetrics: @unchecked Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    private let lock = NSLock()
+    /// Exact integer values of every ledger-derived series (stored units).
+    private var values: SeriesValues = [:]
+    private var counters: [SeriesKey: Counter] = [:]
+    private var gauges: [SeriesKey: Gauge] = [:]
+    private var sourceUp: [String: Gauge] = [:]
+
+    /// - Parameters:
+    ///   - rollups: the ledger's sums by series.
+    ///   - workflows: workflows exported at 0 from the first scrape.
+    ///   - sources: sources exported at 0 on `runledger_lines_total` from the first scrape.
+    public init(rollups: SeriesValues, workflows: [String], sources: [String], version: String) {
+        var initial: SeriesValues = [:]
+        for wf in Set(workflows + ["unknown"]) { for key in Contribution.zeroSeries(workflow: wf) { initial[key] = 0 } }
+        for s in sources { for r in LineResult.allCases { initial[SeriesKey(Metrics.lines.name, [s, r.rawValue])] = 0 } }
+        initial.add(rollups)
+        lock.withLock {
+            for (key, value) in initial { set(key, value) }
+        }
+        registry.makeGauge(name: Metrics.buildInfo.name, labels: [("version", version)], help: Metrics.buildInfo.help).set(1.0)
+        registry.makeGauge(name: Metrics.outboxPending.name, help: Metrics.outboxPending.help).set(0.0)
+    }
+
+    /// Applies the change of one commit.
+    public func apply(_ delta: SeriesValues) {
+        guard !delta.isEmpty else { return }
+        lock.withLock {
+            for (key, d) in delta where d != 0 { set(key, (values[key] ?? 0) + d) }
+        }
+    }
+
+    public func setSourceUp(_ source: String, _ up: Bool) {
+        lock.withLock {
+            let g = sourceUp[source] ?? registry.makeGauge(
+                name: Metrics.sourceUp.name, labels: [("source", source)], help: Metrics.sourceUp.help)
+            sourceUp[source] = g
+            g.set(up ? 1.0 : 0.0)
+        }
+    }
+
+    /// The current value of a series in exposition units (for tests and the landing page).
+    public func value(_ key: SeriesKey) -> Double? {
+        lock.withLock {
+            guard let v = values[key], let spec = Contribution.spec(of: key) else { return nil }
+            return Double(v) / (key.name.hasSuffix("_bucket") || key.name.hasSuffix("_count") ? 1 : spec.divisor)
+        }
+    }
+
+    /// Text exposition format 0.0.4.
+    public func render() -> String {
+        lock.withLock {
+            var out = registry.emitToString()
+            for spec in [Metrics.runCost, Metrics.runTurns, Metrics.runDuration] {
+                out += Exposition.histogram(spec, values)
+            }
+            return out
+        }
+    }
+
+    // Called with the lock held.
+    private func set(_ key: SeriesKey, _ value: Int64) {
+        values[key] = value
+        guard let spec = Contribution.spec(of: key), spec.type != .histogram else { return }
+        let labels = Array(zip(spec.labels, key.labels))
+        let shown = Double(value) / spec.divisor
+        switch spec.type {
+        case .gauge:
+            let g = gauges[key] ?? registry.makeGauge(name: spec.name, labels: labels, help: spec.help)
+            gauges[key] = g
+            g.set(shown)
+        case .counter:
+            // A counter cannot be set; re-create it at the exact total (the ledger is the truth).
+            if let old = counters[key] { registry.unregisterCounter(old) }
+            let c = registry.makeCounter(name: spec.name, labels: labels, help: spec.help)
+            if spec.divisor == 1 { c.increment(by: value) } else if shown > 0 { c.increment(by: shown) }
+            counters[key] = c
+        case .histogram:
+            break
+        }
+    }
+}
+
+/// Rendering the parts of the exposition that swift-prometheus does not produce.
+enum Exposition {
+    static func histogram(_ spec: MetricSpec, _ values: SeriesValues) -> String {
+        let workflows = Set(values.keys.filter { $0.name == spec.name + "_count" }.compactMap(\.labels.first)).sorted()
+        guard !workflows.isEmpty else { return "" }
+        var out = "# HELP \(spec.name) \(spec.help)\n# TYPE \(spec.name) histogram\n"
+        let bounds = spec.buckets.map(Contribution.formatBound) + ["+Inf"]
+        for wf in workflows {
+            let l = "workflow=\"\(escape(wf))\""
+            for b in bounds {
+                out += "\(spec.name)_bucket{\(l),le=\"\(b)\"} \(values[SeriesKey(spec.name + "_bucket", [wf, b])] ?? 0)\n"
+            }
+            let sum = Double(values[SeriesKey(spec.name + "_sum", [wf])] ?? 0) / spec.divisor
+            out += "\(spec.name)_sum{\(l)} \(number(sum))\n"
+            out += "\(spec.name)_count{\(l)} \(values[SeriesKey(spec.name + "_count", [wf])] ?? 0)\n"
+        }
+        return out
+    }
+
+    static func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
+    }
+
+    static func number(_ x: Double) -> String {
+        x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : String(x)
+    }
+}

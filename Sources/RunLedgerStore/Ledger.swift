@@ -1,0 +1,219 @@
+import CSQLite
+import Foundation
+import RunLedgerCore
+
+/// Where a source was read up to, and the correlator's memory at that point.
+public struct SourcePosition: Sendable, Equatable {
+    public var source: String
+    /// What the offset refers to (for a file: device, inode and a fingerprint of its first bytes).
+    public var identity: String
+    public var offset: Int64
+    public var lines: Int64
+    public var correlator: CorrelatorState
+
+    public init(source: String, identity: String, offset: Int64, lines: Int64, correlator: CorrelatorState) {
+        self.source = source
+        self.identity = identity
+        self.offset = offset
+        self.lines = lines
+        self.correlator = correlator
+    }
+}
+
+/// One transaction's worth of changes: the runs touched, unattributed facts, the change of every
+/// ledger-derived series, and the source position they bring the ledger up to.
+public struct LedgerBatch: Sendable {
+    public var runs: [RunRecord] = []
+    public var unattributed: [(source: String, line: Int64, group: UnattributedGroup)] = []
+    public var rollupDelta: SeriesValues = [:]
+    public var position: SourcePosition?
+
+    public init() {}
+
+    public var isEmpty: Bool { runs.isEmpty && unattributed.isEmpty && rollupDelta.isEmpty && position == nil }
+}
+
+/// Filters for listing runs.
+public struct RunQuery: Sendable {
+    public var status: RunStatus?
+    public var flaggedOnly = false
+    public var limit: Int?
+    /// Newest first (the landing page and the API); oldest first for `runs`.
+    public var newestFirst = false
+
+    public init(status: RunStatus? = nil, flaggedOnly: Bool = false, limit: Int? = nil, newestFirst: Bool = false) {
+        self.status = status
+        self.flaggedOnly = flaggedOnly
+        self.limit = limit
+        self.newestFirst = newestFirst
+    }
+}
+
+/// The SQLite ledger: the source of truth for runs, rollups and positions.
+public final class Ledger {
+    public let path: String
+    private let db: SQLiteConnection
+    private let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }()
+    private let decoder = JSONDecoder()
+    private lazy var selectRun = try? db.prepare("SELECT record FROM runs WHERE run_id = ?")
+
+    /// Opens (and, unless `readOnly`, creates and migrates) the ledger at `path`.
+    public init(path: String, readOnly: Bool = false) throws {
+        self.path = path
+        if readOnly, !FileManager.default.fileExists(atPath: path) {
+            throw LedgerError("\(path): no such ledger (run `runledger replay --db \(path) FILE` first)")
+        }
+        db = try SQLiteConnection(path: path, readOnly: readOnly)
+        do {
+            if !readOnly {
+                try db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+                try migrate()
+            } else {
+                try db.exec("SELECT count(*) FROM runs")
+            }
+        } catch let e as LedgerError {
+            throw LedgerError(e.description.contains("not a database") ? "\(path): not a RunLedger database (file is not a database or is corrupt)" : e.description)
+        }
+    }
+
+    private func migrate() throws {
+        try db.exec("BEGIN IMMEDIATE")
+        do {
+            try db.exec(Schema.migrations[0])
+            var current = 0
+            try db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").query { current = Int($0.text(0)) ?? 0 }
+            guard current <= Schema.version else {
+                throw LedgerError("\(path): ledger schema \(current) is newer than this runledger (\(Schema.version))")
+            }
+            try db.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)").run([.text(String(Schema.version))])
+            try db.exec("COMMIT")
+        } catch {
+            try? db.exec("ROLLBACK")
+            throw error
+        }
+    }
+
+    // MARK: Writing
+
+    private lazy var upsertRun = try! db.prepare(
+        """
+        INSERT INTO runs(run_id, workflow, status, started_at_ms, ended_at_ms, cost_nano, turns, total_tokens,
+                         taskgroup_error, false_failure, flagged, attribution, record)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT(run_id) DO UPDATE SET workflow = excluded.workflow, status = excluded.status,
+            started_at_ms = excluded.started_at_ms, ended_at_ms = excluded.ended_at_ms,
+            cost_nano = excluded.cost_nano, turns = excluded.turns, total_tokens = excluded.total_tokens,
+            taskgroup_error = excluded.taskgroup_error, false_failure = excluded.false_failure,
+            flagged = excluded.flagged, attribution = excluded.attribution, record = excluded.record
+        """)
+    private lazy var deleteTools = try! db.prepare("DELETE FROM tools WHERE run_id = ?")
+    private lazy var insertTool = try! db.prepare("INSERT INTO tools(run_id, tool, uses) VALUES (?, ?, ?)")
+    private lazy var insertUnattributed = try! db.prepare(
+        "INSERT INTO unattributed(source, line, reason, facts) VALUES (?, ?, ?, ?)")
+    private lazy var addRollup = try! db.prepare(
+        "INSERT INTO rollups(series, value) VALUES (?, ?) ON CONFLICT(series) DO UPDATE SET value = value + excluded.value")
+    private lazy var savePosition = try! db.prepare(
+        "INSERT OR REPLACE INTO positions(source, identity, offset, lines, correlator) VALUES (?, ?, ?, ?, ?)")
+
+    /// Writes a batch in one transaction: either all of it (facts and position) lands, or none.
+    public func commit(_ batch: LedgerBatch) throws {
+        guard !batch.isEmpty else { return }
+        try db.exec("BEGIN IMMEDIATE")
+        do {
+            for r in batch.runs {
+                let record = String(decoding: try encoder.encode(r), as: UTF8.self)
+                try upsertRun.run([
+                    .text(r.runId), .text(r.workflowName), .text(r.currentStatus.rawValue), .optional(r.startedAtMs),
+                    .optional(r.endedAtMs), .int(r.cost), .int(r.turnCount), .int(r.totalTokens),
+                    .int(r.taskgroupError ? 1 : 0), .int(r.falseFailure ? 1 : 0), .int(r.isFlagged ? 1 : 0),
+                    .text(r.shownAttribution.rawValue), .text(record),
+                ])
+                try deleteTools.run([.text(r.runId)])
+                for t in r.tools { try insertTool.run([.text(r.runId), .text(t.name), .int(t.uses)]) }
+            }
+            for u in batch.unattributed {
+                let facts = String(decoding: try encoder.encode(u.group.facts), as: UTF8.self)
+                try insertUnattributed.run([.text(u.source), .int(u.line), .text(u.group.reason), .text(facts)])
+            }
+            for (key, delta) in batch.rollupDelta where delta != 0 {
+                try addRollup.run([.text(key.encoded), .int(delta)])
+            }
+            if let p = batch.position {
+                let state = String(decoding: try encoder.encode(p.correlator), as: UTF8.self)
+                try savePosition.run([.text(p.source), .text(p.identity), .int(p.offset), .int(p.lines), .text(state)])
+            }
+            try db.exec("COMMIT")
+        } catch {
+            try? db.exec("ROLLBACK")
+            throw error
+        }
+    }
+
+    // MARK: Reading
+
+    public func run(_ id: String) throws -> RunRecord? {
+        guard let stmt = selectRun else { throw db.error("prepare") }
+        var found: RunRecord?
+        try stmt.query([.text(id)]) { row in found = try decodeRecord(row.text(0)) }
+        return found
+    }
+
+    public func runs(_ q: RunQuery = RunQuery()) throws -> [RunRecord] {
+        var sql = "SELECT record FROM runs"
+        var conditions: [String] = []
+        var values: [SQLValue] = []
+        if let s = q.status { conditions.append("status = ?"); values.append(.text(s.rawValue)) }
+        if q.flaggedOnly { conditions.append("flagged = 1") }
+        if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+        sql += q.newestFirst ? " ORDER BY rowid DESC" : " ORDER BY rowid"
+        if let limit = q.limit { sql += " LIMIT \(max(0, limit))" }
+        var out: [RunRecord] = []
+        try db.prepare(sql).query(values) { row in out.append(try decodeRecord(row.text(0))) }
+        return out
+    }
+
+    public func runCount() throws -> Int {
+        var n = 0
+        try db.prepare("SELECT count(*) FROM runs").query { n = Int($0.int(0)) }
+        return n
+    }
+
+    public func rollups() throws -> SeriesValues {
+        var out: SeriesValues = [:]
+        try db.prepare("SELECT series, value FROM rollups").query { row in
+            if let key = SeriesKey(encoded: row.text(0)) { out[key] = row.int(1) }
+        }
+        return out
+    }
+
+    public func position(of source: String) throws -> SourcePosition? {
+        var found: SourcePosition?
+        try db.prepare("SELECT identity, offset, lines, correlator FROM positions WHERE source = ?").query([.text(source)]) { row in
+            let state = try decoder.decode(CorrelatorState.self, from: Data(row.text(3).utf8))
+            found = SourcePosition(source: source, identity: row.text(0), offset: row.int(1), lines: row.int(2), correlator: state)
+        }
+        return found
+    }
+
+    public func positions() throws -> [SourcePosition] {
+        var sources: [String] = []
+        try db.prepare("SELECT source FROM positions ORDER BY source").query { sources.append($0.text(0)) }
+        return try sources.compactMap { try position(of: $0) }
+    }
+
+    public func unattributedCount() throws -> Int {
+        var n = 0
+        try db.prepare("SELECT count(*) FROM unattributed").query { n = Int($0.int(0)) }
+        return n
+    }
+
+    private func decodeRecord(_ json: String) throws -> RunRecord {
+        do { return try decoder.decode(RunRecord.self, from: Data(json.utf8)) } catch {
+            throw LedgerError("\(path): a run record cannot be read (\(error))")
+        }
+    }
+}

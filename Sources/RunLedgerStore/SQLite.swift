@@ -1,0 +1,124 @@
+import CSQLite
+
+/// A failure of the ledger, worded for a one-line message: `PATH: what is wrong`.
+public struct LedgerError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A thin owner of one `sqlite3` connection. Not thread-safe: one thread uses it at a time.
+final class SQLiteConnection {
+    let path: String
+    private(set) var handle: OpaquePointer?
+
+    init(path: String, readOnly: Bool) throws {
+        self.path = path
+        let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        var db: OpaquePointer?
+        let rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
+        handle = db
+        guard rc == SQLITE_OK else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            sqlite3_close(db)
+            handle = nil
+            throw LedgerError("\(path): \(message)")
+        }
+        sqlite3_busy_timeout(db, 5000)
+    }
+
+    deinit { close() }
+
+    func close() {
+        if let h = handle { sqlite3_close_v2(h) }
+        handle = nil
+    }
+
+    func error(_ what: String) -> LedgerError {
+        let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "closed"
+        return LedgerError("\(path): \(what): \(message)")
+    }
+
+    func exec(_ sql: String) throws {
+        var err: UnsafeMutablePointer<CChar>?
+        if sqlite3_exec(handle, sql, nil, nil, &err) != SQLITE_OK {
+            let message = err.map { String(cString: $0) } ?? "error"
+            sqlite3_free(err)
+            throw LedgerError("\(path): \(message)")
+        }
+    }
+
+    func prepare(_ sql: String) throws -> Statement {
+        var stmt: OpaquePointer?
+        guard sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil) == SQLITE_OK, let stmt else {
+            throw error("prepare")
+        }
+        return Statement(stmt, self)
+    }
+}
+
+/// A prepared statement, reset after each use.
+final class Statement {
+    private let stmt: OpaquePointer
+    private unowned let connection: SQLiteConnection
+
+    init(_ stmt: OpaquePointer, _ connection: SQLiteConnection) {
+        self.stmt = stmt
+        self.connection = connection
+    }
+
+    deinit { sqlite3_finalize(stmt) }
+
+    @discardableResult
+    func bind(_ values: [SQLValue]) -> Statement {
+        sqlite3_reset(stmt)
+        sqlite3_clear_bindings(stmt)
+        for (i, v) in values.enumerated() {
+            let index = Int32(i + 1)
+            switch v {
+            case .int(let n): sqlite3_bind_int64(stmt, index, n)
+            case .text(let s): sqlite3_bind_text(stmt, index, s, -1, runledger_sqlite_transient())
+            case .null: sqlite3_bind_null(stmt, index)
+            }
+        }
+        return self
+    }
+
+    /// Runs a statement that returns no rows.
+    func run(_ values: [SQLValue] = []) throws {
+        bind(values)
+        let rc = sqlite3_step(stmt)
+        sqlite3_reset(stmt)
+        guard rc == SQLITE_DONE || rc == SQLITE_ROW else { throw connection.error("write") }
+    }
+
+    /// Runs a query and hands each row to `body`.
+    func query(_ values: [SQLValue] = [], _ body: (Row) throws -> Void) throws {
+        bind(values)
+        defer { sqlite3_reset(stmt) }
+        while true {
+            let rc = sqlite3_step(stmt)
+            if rc == SQLITE_DONE { return }
+            guard rc == SQLITE_ROW else { throw connection.error("read") }
+            try body(Row(stmt: stmt))
+        }
+    }
+}
+
+enum SQLValue {
+    case int(Int64)
+    case text(String)
+    case null
+
+    static func optional(_ v: Int64?) -> SQLValue { v.map(SQLValue.int) ?? .null }
+}
+
+struct Row {
+    let stmt: OpaquePointer
+
+    func int(_ i: Int32) -> Int64 { sqlite3_column_int64(stmt, i) }
+    func optionalInt(_ i: Int32) -> Int64? { sqlite3_column_type(stmt, i) == SQLITE_NULL ? nil : int(i) }
+    func text(_ i: Int32) -> String {
+        guard let p = sqlite3_column_text(stmt, i) else { return "" }
+        return String(cString: p)
+    }
+}

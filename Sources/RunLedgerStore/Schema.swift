@@ -1,0 +1,44 @@
+/// The ledger's tables. `schema_version` in `meta` says which migrations ran.
+enum Schema {
+    static let version = 1
+
+    static let migrations: [String] = [
+        """
+        CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        -- One row per run id: queryable columns plus the whole record as JSON.
+        CREATE TABLE IF NOT EXISTS runs (
+            run_id TEXT PRIMARY KEY,
+            workflow TEXT NOT NULL,
+            status TEXT NOT NULL,
+            started_at_ms INTEGER,
+            ended_at_ms INTEGER,
+            cost_nano INTEGER NOT NULL,
+            turns INTEGER NOT NULL,
+            total_tokens INTEGER NOT NULL,
+            taskgroup_error INTEGER NOT NULL,
+            false_failure INTEGER NOT NULL,
+            flagged INTEGER NOT NULL,
+            attribution TEXT NOT NULL,
+            record TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS runs_by_status ON runs(status);
+        CREATE INDEX IF NOT EXISTS runs_by_flagged ON runs(flagged);
+        -- Tool uses per run, for SQL users; the record holds the same.
+        CREATE TABLE IF NOT EXISTS tools (
+            run_id TEXT NOT NULL, tool TEXT NOT NULL, uses INTEGER NOT NULL, PRIMARY KEY (run_id, tool)
+        ) WITHOUT ROWID;
+        -- Metric facts no rule could tie to a run: kept, counted under workflow="unknown".
+        CREATE TABLE IF NOT EXISTS unattributed (
+            id INTEGER PRIMARY KEY, source TEXT NOT NULL, line INTEGER NOT NULL, reason TEXT NOT NULL,
+            facts TEXT NOT NULL
+        );
+        -- Sums over the ledger by series: counters start from here, so they never reset on restart.
+        CREATE TABLE IF NOT EXISTS rollups (series TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+        -- Where each source was read up to, committed with the facts read up to it.
+        CREATE TABLE IF NOT EXISTS positions (
+            source TEXT PRIMARY KEY, identity TEXT NOT NULL, offset INTEGER NOT NULL, lines INTEGER NOT NULL,
+            correlator TEXT NOT NULL
+        );
+        """
+    ]
+}

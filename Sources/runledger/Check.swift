@@ -1,0 +1,19 @@
+import ArgumentParser
+import Foundation
+
+struct Check: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Validate a config file: exit 0, or say exactly what is wrong.")
+
+    @Option(name: .long, help: "The configuration file (JSON) to check.")
+    var config: String
+
+    func run() async throws {
+        try await reportingFailures {
+            let s = try Settings.load(config)
+            for source in s.sources where !FileManager.default.fileExists(atPath: source) {
+                printError("runledger: \(config): note: source \"\(source)\" does not exist yet (serve waits for it)")
+            }
+            print("\(config): ok (\(s.sources.count) sources, profile \(s.profile))")
+        }
+    }
+}

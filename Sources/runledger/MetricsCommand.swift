@@ -1,0 +1,27 @@
+import ArgumentParser
+import RunLedgerCore
+import RunLedgerServer
+import RunLedgerStore
+
+struct MetricsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "metrics", abstract: "Print the Prometheus exposition the ledger implies, once.")
+
+    @Option(name: .long, help: "The ledger (SQLite) to read.")
+    var db: String
+
+    @Option(name: .long, help: "Configuration file (JSON), for the workflows exported at 0.")
+    var config: String?
+
+    func run() async throws {
+        try await reportingFailures {
+            let settings = try config.map(Settings.load) ?? Settings()
+            let ledger = try Ledger(path: db, readOnly: true)
+            let sources = try ledger.positions().map(\.source)
+            let metrics = LiveMetrics(
+                rollups: try ledger.rollups(), workflows: Profile.automagik.knownWorkflows + settings.workflows,
+                sources: sources, version: RunLedgerCommand.version)
+            print(metrics.render(), terminator: "")
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import RunLedgerCore
+import RunLedgerIngest
+import RunLedgerStore
+
+struct Replay: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Read the sources to their end once (from the saved positions), then exit.")
+
+    @Option(name: .long, help: "The ledger (SQLite) to write.")
+    var db: String?
+
+    @OptionGroup var options: SourceOptions
+
+    func run() async throws {
+        try await reportingFailures {
+            let settings = try options.settings()
+            let dbPath = db ?? settings.db
+            guard let dbPath else { throw Failure("replay needs --db PATH (or \"db\" in the config file)") }
+            let sources = options.sources.isEmpty ? settings.sources : options.sources
+            guard !sources.isEmpty else { throw Failure("replay needs at least one log file") }
+            let ingestOptions = try makeIngestOptions(settings, utcOffset: options.utcOffset)
+            let ledger = try openLedger(dbPath)
+            for path in sources {
+                let ingest = FileIngest(path: path, ledger: ledger, options: ingestOptions)
+                try ingest.open()
+                for notice in ingest.notices { printError("runledger: \(notice)") }
+                let meter = ProgressMeter(label: path)
+                try ingest.readAvailable(progress: stderrIsTerminal ? meter.show : nil)
+                meter.finish()
+                if let problem = ingest.lastProblem { printError("runledger: last malformed line: \(problem)") }
+            }
+        }
+    }
+}
+
+func openLedger(_ path: String, readOnly: Bool = false) throws -> Ledger {
+    let dir = (path as NSString).deletingLastPathComponent
+    if !readOnly, !dir.isEmpty, !FileManager.default.fileExists(atPath: dir) {
+        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+            throw Failure("\(dir): cannot create the ledger's directory (\(error.localizedDescription))")
+        }
+    }
+    return try Ledger(path: path, readOnly: readOnly)
+}
+
+func makeIngestOptions(_ settings: Settings, utcOffset flag: String?) throws -> FileIngest.Options {
+    var o = FileIngest.Options()
+    let offsetText = flag ?? settings.utcOffset ?? "local"
+    o.envelopes = EnvelopeParser(
+        utcOffsetSeconds: try Settings.parseUTCOffset(offsetText, origin: "--utc-offset"),
+        assumedYear: Calendar(identifier: .gregorian).component(.year, from: Date()))
+    if let cap = settings.toolLabelCap { o.toolCap = cap }
+    return o
+}
+
+/// A progress line on stderr during long replays (only when stderr is a terminal).
+final class ProgressMeter {
+    private let label: String
+    private let start = Date()
+    private var last = Date.distantPast
+    private var shown = false
+
+    init(label: String) { self.label = label }
+
+    func show(_ p: FileIngest.Progress) {
+        let now = Date()
+        guard now.timeIntervalSince(last) >= 0.25 else { return }
+        last = now
+        shown = true
+        let elapsed = max(now.timeIntervalSince(start), 0.001)
+        let pct = p.totalBytes > 0 ? Double(p.bytesRead) * 100 / Double(p.totalBytes) : 100
+        let line = String(
+            format: "\r%@: %5.1f%%  %.1f/%.1f MiB  %lld lines  %.0f lines/s ", label, pct,
+            Double(p.bytesRead) / 1_048_576, Double(p.totalBytes) / 1_048_576, p.lines, Double(p.lines) / elapsed)
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    func finish() {
+        if shown { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
