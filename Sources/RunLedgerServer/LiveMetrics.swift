@@ -62,7 +62,7 @@ public final class LiveMetrics: @unchecked Sendable {
     /// Text exposition format 0.0.4.
     public func render() -> String {
         lock.withLock {
-            var out = registry.emitToString()
+            var out = Exposition.sorted(registry.emitToString())
             for spec in [Metrics.runCost, Metrics.runTurns, Metrics.runDuration] {
                 out += Exposition.histogram(spec, values)
             }
@@ -108,6 +108,29 @@ enum Exposition {
             let sum = Double(values[SeriesKey(spec.name + "_sum", [wf])] ?? 0) / spec.divisor
             out += "\(spec.name)_sum{\(l)} \(number(sum))\n"
             out += "\(spec.name)_count{\(l)} \(values[SeriesKey(spec.name + "_count", [wf])] ?? 0)\n"
+        }
+        return out
+    }
+
+    /// The registry's output with families sorted by name and samples by labels, so that the same
+    /// ledger always renders the same text (the registry keeps its series in hash order).
+    static func sorted(_ text: String) -> String {
+        var families: [(name: String, header: [Substring], samples: [Substring])] = []
+        for line in text.split(separator: "\n") {
+            if line.hasPrefix("# HELP ") || line.hasPrefix("# TYPE ") {
+                let name = line.dropFirst(7).prefix { $0 != " " }
+                if families.last?.name != String(name) || !(families.last?.samples.isEmpty ?? true) {
+                    families.append((String(name), [], []))
+                }
+                families[families.count - 1].header.append(line)
+            } else if !families.isEmpty {
+                families[families.count - 1].samples.append(line)
+            }
+        }
+        var out = ""
+        for f in families.sorted(by: { $0.name < $1.name }) {
+            for h in f.header { out += h + "\n" }
+            for s in f.samples.sorted() { out += s + "\n" }
         }
         return out
     }

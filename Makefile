@@ -1,0 +1,37 @@
+# RunLedger: `make run` starts the sidecar on the bundled example log; `make test` runs every test.
+SWIFT ?= swift
+# System packages the build and the tests need (promtool comes with prometheus).
+DEB_PACKAGES := libsqlite3-dev libcurl4-openssl-dev libsystemd-dev prometheus
+LISTEN ?= 127.0.0.1:9477
+DB ?= data/runledger.db
+SOURCE ?= examples/executor.log
+
+.PHONY: all deps build test run format clean
+
+all: build
+
+# Installs what is missing, so a fresh machine passes.
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make: installing$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
+	    || { echo "make: could not install$$missing (run as root, or install them yourself)"; exit 1; }; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+run: build
+	@mkdir -p $(dir $(DB))
+	.build/debug/runledger serve --db $(DB) --listen $(LISTEN) $(SOURCE)
+
+format:
+	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
+
+clean:
+	rm -rf .build data

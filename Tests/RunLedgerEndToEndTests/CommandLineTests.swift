@@ -1,0 +1,61 @@
+import Foundation
+import Testing
+
+/// Bad input ends a command with exit code 1 and one line naming the file or field at fault.
+@Suite struct CommandLineTests {
+    func oneLine(_ r: Result) -> String {
+        r.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test func aMissingLogFileIsNamed() throws {
+        let dir = TempDir()
+        let r = try runledger("replay", "--db", dir.file("l.db"), dir.file("nope.log"))
+        #expect(r.status == 1)
+        #expect(oneLine(r) == "runledger: \(dir.file("nope.log")): No such file or directory")
+    }
+
+    @Test func aCorruptLedgerIsNamed() throws {
+        let dir = TempDir()
+        try Data(repeating: 7, count: 4096).write(to: URL(fileURLWithPath: dir.file("bad.db")))
+        let r = try runledger("runs", "--db", dir.file("bad.db"))
+        #expect(r.status == 1)
+        #expect(oneLine(r).hasPrefix("runledger: \(dir.file("bad.db")): not a RunLedger database"))
+        #expect(!oneLine(r).contains("\n"))
+        let missing = try runledger("metrics", "--db", dir.file("none.db"))
+        #expect(missing.status == 1)
+        #expect(oneLine(missing).contains("none.db: no such ledger"))
+    }
+
+    @Test func aBadStatusIsNamed() throws {
+        let dir = TempDir()
+        _ = try runledger("replay", "--db", dir.file("l.db"), Paths.sampleLog)
+        let r = try runledger("runs", "--db", dir.file("l.db"), "--status", "done")
+        #expect(r.status == 1)
+        #expect(oneLine(r).contains("--status done"))
+        let flagged = try runledger("runs", "--db", dir.file("l.db"), "--flagged", "--json")
+        let runs = try JSONSerialization.jsonObject(with: Data(flagged.stdout.utf8)) as! [[String: Any]]
+        #expect(runs.count == 13)  // the 13 log mismatches; the 4 false failures are among them
+        #expect(runs.allSatisfy { ($0["false_failure"] as! Bool) || !($0["mismatch"] as! [String: Any]).isEmpty })
+        let table = try runledger("runs", "--db", dir.file("l.db"), "--status", "failed")
+        #expect(table.stdout.contains("FALSE-FAILURE"))
+        #expect(table.stdout.hasSuffix("7 runs\n"))
+    }
+
+    @Test func checkNamesTheKeyAtFault() throws {
+        let dir = TempDir()
+        let good = dir.file("good.json"), bad = dir.file("bad.json"), badValue = dir.file("value.json")
+        try #"{"db": "x.db", "listen": "127.0.0.1:9477", "sources": ["a.log"], "utc_offset": "-03:00"}"#.write(toFile: good, atomically: true, encoding: .utf8)
+        try #"{"db": "x.db", "sourcess": ["a.log"]}"#.write(toFile: bad, atomically: true, encoding: .utf8)
+        try #"{"listen": "localhost"}"#.write(toFile: badValue, atomically: true, encoding: .utf8)
+        #expect(try runledger("check", "--config", good).status == 0)
+        let r = try runledger("check", "--config", bad)
+        #expect(r.status == 1)
+        #expect(oneLine(r).contains("\(bad): unknown key \"sourcess\""))
+        let v = try runledger("check", "--config", badValue)
+        #expect(v.status == 1)
+        #expect(oneLine(v).contains("\"listen\": \"localhost\" is not HOST:PORT"))
+        let notJSON = dir.file("x.json")
+        try "db = 1".write(toFile: notJSON, atomically: true, encoding: .utf8)
+        #expect(try runledger("check", "--config", notJSON).stderr.contains("\(notJSON): not valid JSON"))
+    }
+}

@@ -1,0 +1,165 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+enum Paths {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static var binary: String { root.appendingPathComponent(".build/debug/runledger").path }
+    static let shared = root.deletingLastPathComponent().appendingPathComponent("shared/samples/automagik")
+    static var sampleLog: String { shared.appendingPathComponent("executor.log").path }
+    static var truth: String { shared.appendingPathComponent("truth.json").path }
+}
+
+struct Result {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs a program to completion (bounded by `timeout` seconds) and captures its output.
+func run(_ program: String, _ args: [String], timeout: Double = 60) throws -> Result {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: program)
+    p.arguments = args
+    let dir = NSTemporaryDirectory() + "rl-out-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    FileManager.default.createFile(atPath: dir + "/out", contents: nil)
+    FileManager.default.createFile(atPath: dir + "/err", contents: nil)
+    p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/out"))
+    p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/err"))
+    try p.run()
+    let deadline = Date().addingTimeInterval(timeout)
+    while p.isRunning, Date() < deadline { usleep(10_000) }
+    if p.isRunning { p.terminate(); p.waitUntilExit() }
+    return Result(
+        status: p.terminationStatus,
+        stdout: (try? String(contentsOfFile: dir + "/out", encoding: .utf8)) ?? "",
+        stderr: (try? String(contentsOfFile: dir + "/err", encoding: .utf8)) ?? "")
+}
+
+func runledger(_ args: String...) throws -> Result { try run(Paths.binary, args) }
+
+/// Finds a program on PATH (promtool).
+func which(_ name: String) -> String? {
+    for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+        let path = "\(dir)/\(name)"
+        if FileManager.default.isExecutableFile(atPath: path) { return path }
+    }
+    return nil
+}
+
+final class TempDir {
+    let path: String
+    init() {
+        path = NSTemporaryDirectory() + "runledger-e2e-" + UUID().uuidString
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+    func file(_ name: String) -> String { path + "/" + name }
+}
+
+/// A minimal HTTP/1.1 GET over a loopback socket (no client library between the test and the server).
+func httpGet(port: Int, _ path: String) -> (status: Int, body: String)? {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var tv = timeval(tv_sec: 5, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = in_port_t(UInt16(port).bigEndian)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let ok = withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard ok == 0 else { return nil }
+    let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    _ = request.withCString { send(fd, $0, strlen($0), 0) }
+    var data = [UInt8]()
+    var buf = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = recv(fd, &buf, buf.count, 0)
+        if n <= 0 { break }
+        data += buf[0..<n]
+    }
+    let text = String(decoding: data, as: UTF8.self)
+    guard let headEnd = text.range(of: "\r\n\r\n"), let status = Int(text.split(separator: " ").dropFirst().first ?? "") else {
+        return nil
+    }
+    var body = String(text[headEnd.upperBound...])
+    if text[..<headEnd.lowerBound].lowercased().contains("transfer-encoding: chunked") { body = dechunk(body) }
+    return (status, body)
+}
+
+private func dechunk(_ s: String) -> String {
+    var out = ""
+    var rest = Substring(s)
+    while let lineEnd = rest.range(of: "\r\n"), let size = Int(rest[..<lineEnd.lowerBound], radix: 16), size > 0 {
+        let start = lineEnd.upperBound
+        let bytes = Array(rest[start...].utf8)
+        out += String(decoding: bytes.prefix(size), as: UTF8.self)
+        rest = Substring(String(decoding: bytes.dropFirst(size + 2), as: UTF8.self))
+    }
+    return out
+}
+
+/// A `runledger serve` child process on a free loopback port; stopped with SIGTERM.
+final class ServeProcess {
+    let process = Process()
+    let errPath: String
+    private(set) var port = 0
+
+    init(args: [String], dir: TempDir) throws {
+        errPath = dir.file("serve.err")
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        process.executableURL = URL(fileURLWithPath: Paths.binary)
+        process.arguments = ["serve", "--listen", "127.0.0.1:0"] + args
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // The server prints its URL once it listens; wait for it (bounded).
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, port == 0, process.isRunning {
+            let text = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+            if let r = text.range(of: #"serving http://127\.0\.0\.1:(\d+)/"#, options: .regularExpression) {
+                port = Int(text[r].split(separator: ":").last!.dropLast()) ?? 0
+            }
+            usleep(20_000)
+        }
+    }
+
+    var stderr: String { (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "" }
+
+    func get(_ path: String) -> (status: Int, body: String)? { httpGet(port: port, path) }
+
+    /// Polls `path` until `condition` holds or `seconds` pass; returns the time it took, or nil.
+    func waitFor(_ path: String, within seconds: Double, _ condition: (String) -> Bool) -> Double? {
+        let start = Date()
+        while Date().timeIntervalSince(start) < seconds {
+            if let r = get(path), condition(r.body) { return Date().timeIntervalSince(start) }
+            usleep(10_000)
+        }
+        return nil
+    }
+
+    func stop() -> Int32 {
+        kill(process.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning, Date() < deadline { usleep(10_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        return process.terminationStatus
+    }
+}
+
+/// Parses an exposition into sample name+labels -> value.
+func samples(_ exposition: String) -> [String: Double] {
+    var out: [String: Double] = [:]
+    for line in exposition.split(separator: "\n") where !line.hasPrefix("#") {
+        guard let space = line.lastIndex(of: " "), let v = Double(line[line.index(after: space)...]) else { continue }
+        out[String(line[..<space])] = v
+    }
+    return out
+}
