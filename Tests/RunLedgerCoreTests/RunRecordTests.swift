@@ -25,6 +25,17 @@ import Testing
         #expect(r.toolNamesKnown)
     }
 
+    @Test func aToolUsedTwiceIsOneToolWithTwoUses() {
+        var r = RunRecord(runId: "r")
+        r.apply(.toolUse(name: "Read", id: "t1"), at: nil, attribution: .burst)
+        r.apply(.toolUse(name: "Read", id: "t2"), at: nil, attribution: .burst)
+        r.apply(.toolNames(["Read", "Read"]), at: nil, attribution: .burst)
+        r.apply(.toolCount(2), at: nil, attribution: .burst)  // `Tools executed: 2` counts uses
+        #expect(r.tools.map(\.name) == ["Read"])
+        #expect(r.toolUses == 2)
+        #expect(r.toolNamesKnown)
+    }
+
     @Test func aCountWithoutNamesLeavesNamesUnknown() {
         var r = RunRecord(runId: "r")
         r.apply(.toolCount(5), at: nil, attribution: .burst)

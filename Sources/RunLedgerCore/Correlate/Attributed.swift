@@ -2,6 +2,14 @@
 public struct PendingFact: Codable, Sendable, Equatable {
     public var effects: [Effect]
     public var timeMs: Int64?
+    /// From a progress line (`Turn N`), which another run's progress lines can interleave with.
+    public var progress = false
+
+    public init(effects: [Effect], timeMs: Int64?, progress: Bool = false) {
+        self.effects = effects
+        self.timeMs = timeMs
+        self.progress = progress
+    }
 }
 
 /// Metric facts that no rule could tie to a run. They are kept in the ledger and counted under

@@ -1,8 +1,10 @@
 /// Ties lines to runs (DESIGN.md, "Attribution"):
 /// - a line that names a run (its id, or an id linked to it by an earlier line) belongs to it;
 /// - id-less metric lines form a burst that belongs to the run whose end anchor closes it;
-/// - a burst that holds two runs' lines (a once-per-run line twice, a progress counter going back)
-///   is ambiguous: its facts are kept as unattributed and never guessed into a run.
+/// - a burst that holds two runs' lines (a once-per-run line twice) is ambiguous: its facts are kept
+///   as unattributed and never guessed into a run;
+/// - progress lines (`Turn N`) whose counter goes back within a burst come from two runs: those lines
+///   are kept as unattributed, the rest of the burst still belongs to its run.
 ///
 /// All state is in `state`, which is saved with the source position, so a restart resumes exactly.
 /// Ageing counts lines, not time, so the result does not depend on when the reader was stopped.
@@ -134,17 +136,19 @@ public final class Correlator {
     private func addToBurst(_ x: Extraction, _ rule: Rule, into out: inout [Attributed]) {
         let progress: Int64? = rule.progress ? x.effects.lazy.compactMap { if case .turns(let n, _) = $0 { n } else { nil } }.first : nil
         var startNew = state.segments.isEmpty
-        if let last = state.segments.last {
-            if rule.oncePerRun, last.onceRules.contains(rule.name) { startNew = true }
-            if let n = progress, let previous = last.lastProgress, n <= previous { startNew = true }
-        }
+        if let last = state.segments.last, rule.oncePerRun, last.onceRules.contains(rule.name) { startNew = true }
         if startNew {
             state.segments.append(.init(facts: [], onceRules: [], lastProgress: nil, line: state.line))
         }
         let i = state.segments.count - 1
         if rule.oncePerRun { state.segments[i].onceRules.append(rule.name) }
-        if let n = progress { state.segments[i].lastProgress = n }
-        if !x.effects.isEmpty { state.segments[i].facts.append(.init(effects: x.effects, timeMs: x.timeMs)) }
+        if let n = progress {
+            if let previous = state.segments[i].lastProgress, n <= previous { state.segments[i].progressMixed = true }
+            state.segments[i].lastProgress = n
+        }
+        if !x.effects.isEmpty {
+            state.segments[i].facts.append(.init(effects: x.effects, timeMs: x.timeMs, progress: progress != nil))
+        }
         if state.segments[i].facts.count > limits.burstFacts || state.segments.count > 64 {
             flushBurst(reason: "overflow", into: &out)
         }
@@ -161,8 +165,13 @@ public final class Correlator {
             }
         case 1:
             state.ambiguousOwed = 0
-            for fact in segments[0].facts {
+            let segment = segments[0]
+            for fact in segment.facts where !(segment.progressMixed && fact.progress) {
                 out.append(.run(id: run, effects: fact.effects, timeMs: fact.timeMs, attribution: .burst))
+            }
+            if segment.progressMixed {
+                out.append(.unattributed(.init(reason: "ambiguous", facts: segment.facts.filter(\.progress))))
+                out.append(.markAmbiguous(id: run))
             }
         default:
             for segment in segments where !segment.facts.isEmpty {
@@ -205,6 +214,8 @@ public struct CorrelatorState: Codable, Sendable, Equatable {
         var facts: [PendingFact]
         var onceRules: [String]
         var lastProgress: Int64?
+        /// A progress counter went back: two runs' progress lines are mixed in this segment.
+        var progressMixed = false
         var line: Int64
     }
 

@@ -98,7 +98,8 @@ private let bugEra: [Rule] = [
         emits: [.toolUse(name: "tool", id: nil)]),
     Rule(
         "sdk.tools.final", "SDK Executor: Final tool extraction results - {count:int} tools captured: {names:pylist}",
-        emits: [.toolNames("names"), .toolCount("count")], oncePerRun: true),
+        // `count` is the list's length (a tool used twice is listed twice), not a count of distinct tools.
+        emits: [.toolNames("names")], oncePerRun: true),
     Rule(
         "sdk.turns.corrected",
         "SDK Executor: Correcting turn count from {reported:int} to {turns:int} based on actual AssistantMessages",

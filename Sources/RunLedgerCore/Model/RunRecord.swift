@@ -36,7 +36,7 @@ public struct RunRecord: Codable, Equatable, Sendable {
     /// Distinct tools: the names seen, or the stated count when it is larger.
     public var toolCount: Int64 { max(Int64(tools.count), toolCountStated ?? 0) }
     /// Whether the log named the run's tools; `false` when it printed only a count.
-    public var toolNamesKnown: Bool { Int64(tools.count) >= (toolCountStated ?? 0) }
+    public var toolNamesKnown: Bool { !tools.isEmpty || (toolCountStated ?? 0) == 0 }
     public var toolUses: Int64 { tools.reduce(0) { $0 + $1.uses } }
     public var durationMs: Int64? {
         guard let s = startedAtMs, let e = endedAtMs, e >= s else { return nil }
