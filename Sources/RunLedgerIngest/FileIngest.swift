@@ -126,7 +126,8 @@ public final class FileIngest {
         ingestor = try Ingestor(
             source: sourceName, ledger: ledger, profile: options.profile, envelopes: options.envelopes,
             correlator: state, toolCap: options.toolCap)
-        notices.append(oldTruncated ? "\(path): truncated; reading from the start" : "\(path): replaced; reading the new file")
+        notices.append(
+            oldTruncated ? "\(path): truncated; reading from the start" : "\(path): replaced; reading the new file")
         changes.add(try readAvailable())
         return changes
     }

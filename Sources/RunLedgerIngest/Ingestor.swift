@@ -22,8 +22,10 @@ public final class Ingestor {
     /// The last few malformed lines' reasons, for logs and `/healthz`.
     public private(set) var lastProblem: String?
 
-    public init(source: String, ledger: Ledger, profile: Profile, envelopes: EnvelopeParser, correlator state: CorrelatorState,
-                toolCap: Int = 64) throws {
+    public init(
+        source: String, ledger: Ledger, profile: Profile, envelopes: EnvelopeParser, correlator state: CorrelatorState,
+        toolCap: Int = 64
+    ) throws {
         self.source = source
         self.ledger = ledger
         self.extractor = try Extractor(profile: profile, envelopes: envelopes)
@@ -83,7 +85,9 @@ public final class Ingestor {
             delta.add(Contribution.of(t.record, tools: &labeler))
             delta.add(t.before, sign: -1)
         }
-        for (result, n) in lineCounts { delta[SeriesKey(Metrics.lines.name, [source, result.rawValue]), default: 0] += n }
+        for (result, n) in lineCounts {
+            delta[SeriesKey(Metrics.lines.name, [source, result.rawValue]), default: 0] += n
+        }
         batch.rollupDelta = delta.filter { $0.value != 0 }
         batch.unattributed = unattributed
         batch.position = SourcePosition(

@@ -24,7 +24,9 @@ public enum HTTPServer {
     public static func router(_ state: ServerState) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/") { _, _ -> Response in
-            let flagged = (try? state.ledger.read { try $0.runs(RunQuery(flaggedOnly: true, limit: 20, newestFirst: true)) }) ?? []
+            let flagged =
+                (try? state.ledger.read { try $0.runs(RunQuery(flaggedOnly: true, limit: 20, newestFirst: true)) })
+                ?? []
             return respond(.ok, "text/html; charset=utf-8", LandingPage.html(state: state, flagged: flagged))
         }
         router.get("/metrics") { _, _ -> Response in
@@ -58,7 +60,9 @@ public enum HTTPServer {
             var query = RunQuery(limit: 100, newestFirst: true)
             if let s = q.get("status") {
                 guard let status = RunStatus(rawValue: s) else {
-                    return error(.badRequest, "status must be one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                    return error(
+                        .badRequest,
+                        "status must be one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 query.status = status
             }

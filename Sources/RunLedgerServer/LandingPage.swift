@@ -10,14 +10,16 @@ enum LandingPage {
             for (source, fields) in r.mismatch.sorted(by: { $0.key < $1.key }) {
                 why.append("\(source) reported 0 for \(fields.joined(separator: ", "))")
             }
-            rows += "<tr><td><a href=\"/api/runs/\(esc(r.runId))\">\(esc(r.runId))</a></td><td>\(esc(r.workflowName))</td>"
+            rows +=
+                "<tr><td><a href=\"/api/runs/\(esc(r.runId))\">\(esc(r.runId))</a></td><td>\(esc(r.workflowName))</td>"
                 + "<td>\(esc(r.currentStatus.rawValue))</td><td>\(JSONWriter.decimalText(r.cost, scale: 9))</td>"
                 + "<td>\(r.turnCount)</td><td>\(r.toolCount)</td><td>\(esc(why.joined(separator: "; ")))</td></tr>\n"
         }
         if rows.isEmpty { rows = "<tr><td colspan=\"7\">No flagged runs.</td></tr>\n" }
         var sources = ""
         for s in state.sources.all {
-            sources += "<li><code>\(esc(s.name))</code>: \(s.up ? "up" : "down"), \(s.lines) lines"
+            sources +=
+                "<li><code>\(esc(s.name))</code>: \(s.up ? "up" : "down"), \(s.lines) lines"
                 + (s.detail.map { " — \(esc($0))" } ?? "") + "</li>\n"
         }
         return """

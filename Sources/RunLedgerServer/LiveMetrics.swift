@@ -25,12 +25,15 @@ public final class LiveMetrics: @unchecked Sendable {
     public init(rollups: SeriesValues, workflows: [String], sources: [String], version: String) {
         var initial: SeriesValues = [:]
         for wf in Set(workflows + ["unknown"]) { for key in Contribution.zeroSeries(workflow: wf) { initial[key] = 0 } }
-        for s in sources { for r in LineResult.allCases { initial[SeriesKey(Metrics.lines.name, [s, r.rawValue])] = 0 } }
+        for s in sources {
+            for r in LineResult.allCases { initial[SeriesKey(Metrics.lines.name, [s, r.rawValue])] = 0 }
+        }
         initial.add(rollups)
         lock.withLock {
             for (key, value) in initial { set(key, value) }
         }
-        registry.makeGauge(name: Metrics.buildInfo.name, labels: [("version", version)], help: Metrics.buildInfo.help).set(1.0)
+        registry.makeGauge(name: Metrics.buildInfo.name, labels: [("version", version)], help: Metrics.buildInfo.help)
+            .set(1.0)
         registry.makeGauge(name: Metrics.outboxPending.name, help: Metrics.outboxPending.help).set(0.0)
     }
 
@@ -44,8 +47,10 @@ public final class LiveMetrics: @unchecked Sendable {
 
     public func setSourceUp(_ source: String, _ up: Bool) {
         lock.withLock {
-            let g = sourceUp[source] ?? registry.makeGauge(
-                name: Metrics.sourceUp.name, labels: [("source", source)], help: Metrics.sourceUp.help)
+            let g =
+                sourceUp[source]
+                ?? registry.makeGauge(
+                    name: Metrics.sourceUp.name, labels: [("source", source)], help: Metrics.sourceUp.help)
             sourceUp[source] = g
             g.set(up ? 1.0 : 0.0)
         }
@@ -103,7 +108,8 @@ enum Exposition {
         for wf in workflows {
             let l = "workflow=\"\(escape(wf))\""
             for b in bounds {
-                out += "\(spec.name)_bucket{\(l),le=\"\(b)\"} \(values[SeriesKey(spec.name + "_bucket", [wf, b])] ?? 0)\n"
+                out +=
+                    "\(spec.name)_bucket{\(l),le=\"\(b)\"} \(values[SeriesKey(spec.name + "_bucket", [wf, b])] ?? 0)\n"
             }
             let sum = Double(values[SeriesKey(spec.name + "_sum", [wf])] ?? 0) / spec.divisor
             out += "\(spec.name)_sum{\(l)} \(number(sum))\n"

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A failure to read a source, worded for a one-line message: `PATH: what is wrong`.
@@ -23,7 +23,8 @@ public struct FileIdentity: Equatable, Sendable, CustomStringConvertible {
 
     public init?(_ text: String) {
         let p = text.split(separator: ":")
-        guard p.count == 4, let d = UInt64(p[0]), let i = UInt64(p[1]), let n = Int(p[2]), let f = UInt64(p[3], radix: 16)
+        guard p.count == 4, let d = UInt64(p[0]), let i = UInt64(p[1]), let n = Int(p[2]),
+            let f = UInt64(p[3], radix: 16)
         else { return nil }
         self.init(device: d, inode: i, fingerprintLength: n, fingerprint: f)
     }

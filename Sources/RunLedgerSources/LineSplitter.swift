@@ -1,9 +1,9 @@
 import RunLedgerCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Splits a byte stream into lines with `memchr`, carrying a partial last line over to the next chunk.

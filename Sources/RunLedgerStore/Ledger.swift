@@ -76,7 +76,9 @@ public final class Ledger {
                 try db.exec("SELECT count(*) FROM runs")
             }
         } catch let e as LedgerError {
-            throw LedgerError(e.description.contains("not a database") ? "\(path): not a RunLedger database (file is not a database or is corrupt)" : e.description)
+            throw LedgerError(
+                e.description.contains("not a database")
+                    ? "\(path): not a RunLedger database (file is not a database or is corrupt)" : e.description)
         }
     }
 
@@ -85,11 +87,15 @@ public final class Ledger {
         do {
             try db.exec(Schema.migrations[0])
             var current = 0
-            try db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").query { current = Int($0.text(0)) ?? 0 }
+            try db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").query {
+                current = Int($0.text(0)) ?? 0
+            }
             guard current <= Schema.version else {
                 throw LedgerError("\(path): ledger schema \(current) is newer than this runledger (\(Schema.version))")
             }
-            try db.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)").run([.text(String(Schema.version))])
+            try db.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)").run([
+                .text(String(Schema.version))
+            ])
             try db.exec("COMMIT")
         } catch {
             try? db.exec("ROLLBACK")
@@ -115,7 +121,8 @@ public final class Ledger {
     private lazy var insertUnattributed = try! db.prepare(
         "INSERT INTO unattributed(source, line, reason, facts) VALUES (?, ?, ?, ?)")
     private lazy var addRollup = try! db.prepare(
-        "INSERT INTO rollups(series, value) VALUES (?, ?) ON CONFLICT(series) DO UPDATE SET value = value + excluded.value")
+        "INSERT INTO rollups(series, value) VALUES (?, ?) ON CONFLICT(series) DO UPDATE SET value = value + excluded.value"
+    )
     private lazy var savePosition = try! db.prepare(
         "INSERT OR REPLACE INTO positions(source, identity, offset, lines, correlator) VALUES (?, ?, ?, ?, ?)")
 
@@ -192,9 +199,12 @@ public final class Ledger {
 
     public func position(of source: String) throws -> SourcePosition? {
         var found: SourcePosition?
-        try db.prepare("SELECT identity, offset, lines, correlator FROM positions WHERE source = ?").query([.text(source)]) { row in
+        try db.prepare("SELECT identity, offset, lines, correlator FROM positions WHERE source = ?").query([
+            .text(source)
+        ]) { row in
             let state = try decoder.decode(CorrelatorState.self, from: Data(row.text(3).utf8))
-            found = SourcePosition(source: source, identity: row.text(0), offset: row.int(1), lines: row.int(2), correlator: state)
+            found = SourcePosition(
+                source: source, identity: row.text(0), offset: row.int(1), lines: row.int(2), correlator: state)
         }
         return found
     }

@@ -49,7 +49,8 @@ final class SQLiteConnection {
 
     func prepare(_ sql: String) throws -> Statement {
         var stmt: OpaquePointer?
-        guard sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil) == SQLITE_OK, let stmt else {
+        guard sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil) == SQLITE_OK, let stmt
+        else {
             throw error("prepare")
         }
         return Statement(stmt, self)

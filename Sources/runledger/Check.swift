@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 
 struct Check: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Validate a config file: exit 0, or say exactly what is wrong.")
+    static let configuration = CommandConfiguration(
+        abstract: "Validate a config file: exit 0, or say exactly what is wrong.")
 
     @Option(name: .long, help: "The configuration file (JSON) to check.")
     var config: String

@@ -1,9 +1,11 @@
 import ArgumentParser
+import Foundation
 import RunLedgerCore
 import RunLedgerStore
 
 struct Runs: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the ledger's runs, for people or (--json) scripts.")
+    static let configuration = CommandConfiguration(
+        abstract: "Print the ledger's runs, for people or (--json) scripts.")
 
     @Option(name: .long, help: "The ledger (SQLite) to read.")
     var db: String
@@ -22,7 +24,8 @@ struct Runs: AsyncParsableCommand {
             var query = RunQuery(flaggedOnly: flagged)
             if let status {
                 guard let s = RunStatus(rawValue: status) else {
-                    throw Failure("--status \(status): not one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                    throw Failure(
+                        "--status \(status): not one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 query.status = s
             }
@@ -63,5 +66,3 @@ enum RunTable {
         return lines.joined(separator: "\n") + "\n\(runs.count) runs"
     }
 }
-
-import Foundation

@@ -24,9 +24,12 @@ struct Serve: AsyncParsableCommand {
         try await reportingFailures {
             let settings = try options.settings()
             let dbPath = db ?? settings.db ?? "./data/runledger.db"
-            let (host, port) = try Settings.parseListen(listen ?? settings.listen ?? "127.0.0.1:9477", origin: "--listen")
+            let (host, port) = try Settings.parseListen(
+                listen ?? settings.listen ?? "127.0.0.1:9477", origin: "--listen")
             let sources = options.sources.isEmpty ? settings.sources : options.sources
-            guard !sources.isEmpty else { throw Failure("serve needs a log file to follow (or \"sources\" in the config file)") }
+            guard !sources.isEmpty else {
+                throw Failure("serve needs a log file to follow (or \"sources\" in the config file)")
+            }
             let ingestOptions = try makeIngestOptions(settings, utcOffset: options.utcOffset)
             let ledger = try openLedger(dbPath)
             let metrics = LiveMetrics(
@@ -35,18 +38,23 @@ struct Serve: AsyncParsableCommand {
             let board = SourceBoard(sources: sources)
             var logger = Logger(label: "runledger")
             logger.logLevel = .info
-            let ingest = IngestService(paths: sources, ledger: ledger, options: ingestOptions, metrics: metrics, board: board, logger: logger)
-            let state = ServerState(metrics: metrics, ledger: LedgerReader(path: dbPath), sources: board, version: RunLedgerCommand.version)
+            let ingest = IngestService(
+                paths: sources, ledger: ledger, options: ingestOptions, metrics: metrics, board: board, logger: logger)
+            let state = ServerState(
+                metrics: metrics, ledger: LedgerReader(path: dbPath), sources: board, version: RunLedgerCommand.version)
             let app = Application(
                 router: HTTPServer.router(state),
                 configuration: .init(address: .hostname(host, port: port), serverName: "runledger"),
                 onServerRunning: { channel in
                     let port = channel.localAddress?.port ?? port
-                    printError("runledger: serving http://\(host):\(port)/ (ledger \(dbPath); following \(sources.joined(separator: ", ")))")
+                    printError(
+                        "runledger: serving http://\(host):\(port)/ (ledger \(dbPath); following \(sources.joined(separator: ", ")))"
+                    )
                 },
                 logger: logger)
             let group = ServiceGroup(
-                configuration: .init(services: [app, ingest], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                configuration: .init(
+                    services: [app, ingest], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
         }
     }
@@ -65,7 +73,10 @@ final class IngestService: Service, @unchecked Sendable {
     private var stopRequested = false
     private var finished = false
 
-    init(paths: [String], ledger: Ledger, options: FileIngest.Options, metrics: LiveMetrics, board: SourceBoard, logger: Logger) {
+    init(
+        paths: [String], ledger: Ledger, options: FileIngest.Options, metrics: LiveMetrics, board: SourceBoard,
+        logger: Logger
+    ) {
         self.paths = paths
         self.ledger = ledger
         self.options = options

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import RunLedgerCore
 
@@ -41,7 +42,9 @@ struct Settings {
         var s = Settings()
         func string(_ key: String) throws -> String? {
             guard let v = dict[key] else { return nil }
-            guard let str = v as? String, !str.isEmpty else { throw Failure("\(path): \"\(key)\" must be a non-empty string") }
+            guard let str = v as? String, !str.isEmpty else {
+                throw Failure("\(path): \"\(key)\" must be a non-empty string")
+            }
             return str
         }
         func strings(_ key: String) throws -> [String] {
@@ -58,7 +61,9 @@ struct Settings {
         s.workflows = try strings("workflows")
         s.utcOffset = try string("utc_offset")
         if let v = dict["tool_label_cap"] {
-            guard let n = v as? Int, n > 0, !(v is Bool) else { throw Failure("\(path): \"tool_label_cap\" must be a positive whole number") }
+            guard let n = v as? Int, n > 0, !(v is Bool) else {
+                throw Failure("\(path): \"tool_label_cap\" must be a positive whole number")
+            }
             s.toolLabelCap = n
         }
         guard s.profile == "automagik" else {
@@ -105,5 +110,3 @@ struct SourceOptions: ParsableArguments {
         try config.map(Settings.load) ?? Settings()
     }
 }
-
-import ArgumentParser

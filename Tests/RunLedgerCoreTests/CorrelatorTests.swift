@@ -6,8 +6,10 @@ import Testing
     @Test func burstBelongsToTheRunWhoseEndAnchorClosesIt() {
         let a = BugEraRun(1, "builder")
         var p = Pipeline()
-        p.feed([a.post, a.start, a.metrics(cost: "0.1087", turns: 4), a.processing(9), a.tool("Write", "toolu_1"),
-                a.toolList(["Write"]), a.end("completed"), a.background(true), a.pollAccess, a.poll()])
+        p.feed([
+            a.post, a.start, a.metrics(cost: "0.1087", turns: 4), a.processing(9), a.tool("Write", "toolu_1"),
+            a.toolList(["Write"]), a.end("completed"), a.background(true), a.pollAccess, a.poll(),
+        ])
         let r = try! #require(p[a.run])
         #expect(r.cost == 108_700_000)
         #expect(r.turnCount == 4)
@@ -23,9 +25,11 @@ import Testing
     @Test func otherThreadsLinesInsideABurstDoNotBreakIt() {
         let a = BugEraRun(1, "builder"), b = BugEraRun(2, "guardian")
         var p = Pipeline()
-        p.feed([a.start, a.metrics(cost: "1.0000", turns: 3),
-                b.post, b.start, b.pollAccess, b.poll(),  // another run starts and is polled mid-burst
-                a.processing(5), a.tool("Read", "t1"), a.toolList(["Read"]), a.end("completed"), a.background(true)])
+        p.feed([
+            a.start, a.metrics(cost: "1.0000", turns: 3),
+            b.post, b.start, b.pollAccess, b.poll(),  // another run starts and is polled mid-burst
+            a.processing(5), a.tool("Read", "t1"), a.toolList(["Read"]), a.end("completed"), a.background(true),
+        ])
         #expect(p[a.run]?.cost == 1_000_000_000)
         #expect(p[a.run]?.tools.map(\.name) == ["Read"])
         #expect(p[b.run]?.cost == 0)
@@ -36,10 +40,12 @@ import Testing
     @Test func interleavedBurstsAreAmbiguousAndNeverGuessed() {
         let a = BugEraRun(1), b = BugEraRun(2, "lina")
         var p = Pipeline()
-        p.feed([a.start, b.start,
-                a.metrics(cost: "1.0000", turns: 3), b.metrics(cost: "2.0000", turns: 5),  // two runs' lines mix
-                a.processing(5), b.processing(7),
-                a.end("completed"), b.end("completed")])
+        p.feed([
+            a.start, b.start,
+            a.metrics(cost: "1.0000", turns: 3), b.metrics(cost: "2.0000", turns: 5),  // two runs' lines mix
+            a.processing(5), b.processing(7),
+            a.end("completed"), b.end("completed"),
+        ])
         #expect(p[a.run]?.cost == 0)
         #expect(p[b.run]?.cost == 0)
         #expect(p[a.run]?.attribution == .ambiguous)
@@ -55,9 +61,11 @@ import Testing
     @Test func correctionReplacesTheStreamedTurnCount() {
         let b = BugEraRun(3)
         var p = Pipeline()
-        p.feed([b.start, b.taskgroup, b.processing(17), b.tool("mcp__agent-memory__search_memory_nodes", "t1"),
-                b.corrected(10), b.marking, b.toolList(["mcp__agent-memory__search_memory_nodes", "TodoWrite"]),
-                b.end("failed"), b.background(false), b.poll()])
+        p.feed([
+            b.start, b.taskgroup, b.processing(17), b.tool("mcp__agent-memory__search_memory_nodes", "t1"),
+            b.corrected(10), b.marking, b.toolList(["mcp__agent-memory__search_memory_nodes", "TodoWrite"]),
+            b.end("failed"), b.background(false), b.poll(),
+        ])
         let r = try! #require(p[b.run])
         #expect(r.turnCount == 10)
         #expect(r.taskgroupError)
@@ -91,10 +99,12 @@ import Testing
     @Test func continuationLinesFollowTheirHeaderRun() {
         let a = BugEraRun(6)
         var p = Pipeline()
-        p.feed([a.start, a.metrics(cost: "1.5173", turns: 2), a.processing(6),
-                Executor.verbose("SURGICAL SUCCESS: Persisted metrics to database for run \(a.run)"),
-                Executor.verbose("  - Cost: $1.5173"), Executor.verbose("  - Tokens: 168061 total (1432 in, 19157 out)"),
-                Executor.verbose("  - Status: completed"), a.end("completed")])
+        p.feed([
+            a.start, a.metrics(cost: "1.5173", turns: 2), a.processing(6),
+            Executor.verbose("SURGICAL SUCCESS: Persisted metrics to database for run \(a.run)"),
+            Executor.verbose("  - Cost: $1.5173"), Executor.verbose("  - Tokens: 168061 total (1432 in, 19157 out)"),
+            Executor.verbose("  - Status: completed"), a.end("completed"),
+        ])
         let r = try! #require(p[a.run])
         #expect(r.cost == 1_517_300_000)  // printed twice, counted once
         #expect(r.totalTokens == 168_061)
@@ -105,8 +115,11 @@ import Testing
     @Test func restartFlushesAnUnfinishedBurst() {
         let a = BugEraRun(7), b = BugEraRun(8)
         var p = Pipeline()
-        p.feed([a.start, a.metrics(cost: "1.0000", turns: 1), Executor.verbose("Starting Automagik Agents API", logger: "src.__main__"),
-                b.start, b.metrics(cost: "2.0000", turns: 2), b.processing(3), b.end("completed")])
+        p.feed([
+            a.start, a.metrics(cost: "1.0000", turns: 1),
+            Executor.verbose("Starting Automagik Agents API", logger: "src.__main__"),
+            b.start, b.metrics(cost: "2.0000", turns: 2), b.processing(3), b.end("completed"),
+        ])
         #expect(p[a.run]?.cost == 0)
         #expect(p[b.run]?.cost == 2_000_000_000)
         #expect(p.unattributed.map(\.reason) == ["restart"])
@@ -121,8 +134,12 @@ import Testing
             Executor.verbose("SDK Executor: Starting stream-json execution for run_id: \(run), session: \(session)"),
             Executor.verbose("Created individual log file: guardian_\(session).log"),
             other.start, other.metrics(cost: "9.0000", turns: 9),  // another run's id-less burst is open meanwhile
-            Executor.verbose(#"Claude output: {"type":"assistant","message":{"content":[{"type":"tool_use","id":"t1","name":"Bash","input":{}}]},"session_id":"\#(session)"}"#, level: "DEBUG"),
-            Executor.verbose(#"Claude output: {"type":"result","num_turns":20,"total_cost_usd":1.5789,"session_id":"\#(session)","usage":{"input_tokens":441,"output_tokens":11673,"cache_creation_input_tokens":18673,"cache_read_input_tokens":165496}}"#, level: "DEBUG"),
+            Executor.verbose(
+                #"Claude output: {"type":"assistant","message":{"content":[{"type":"tool_use","id":"t1","name":"Bash","input":{}}]},"session_id":"\#(session)"}"#,
+                level: "DEBUG"),
+            Executor.verbose(
+                #"Claude output: {"type":"result","num_turns":20,"total_cost_usd":1.5789,"session_id":"\#(session)","usage":{"input_tokens":441,"output_tokens":11673,"cache_creation_input_tokens":18673,"cache_read_input_tokens":165496}}"#,
+                level: "DEBUG"),
             other.processing(1), other.end("completed"),
             Executor.verbose("Updated workflow_runs table for \(run) to completed"),
         ])
@@ -142,7 +159,8 @@ import Testing
         p.feed([
             Executor.verbose("SDK Executor: Starting stream-json execution for run_id: \(run1), session: s1"),
             Executor.verbose("SDK Executor: Starting stream-json execution for run_id: \(run2), session: s2"),
-            Executor.verbose("🔄 Turn 1 - AssistantMessage received"), Executor.verbose("🔄 Turn 2 - AssistantMessage received"),
+            Executor.verbose("🔄 Turn 1 - AssistantMessage received"),
+            Executor.verbose("🔄 Turn 2 - AssistantMessage received"),
             Executor.verbose("🔄 Turn 1 - AssistantMessage received"),
             Executor.verbose("📊 Token usage - Input: 1, Output: 2, Cache: 3, Total: 6"),
             Executor.verbose("Updated workflow_runs table for \(run1) to completed"),
@@ -164,8 +182,10 @@ import Testing
     @Test func workflowNamesPairWithEndedRunsInOrder() {
         let a = BugEraRun(11, "builder"), b = BugEraRun(12, "surgeon")
         var p = Pipeline()
-        p.feed([a.start, b.start, a.processing(1), a.end("completed"), b.processing(1), b.end("failed"),
-                a.background(true), b.background(false)])
+        p.feed([
+            a.start, b.start, a.processing(1), a.end("completed"), b.processing(1), b.end("failed"),
+            a.background(true), b.background(false),
+        ])
         #expect(p[a.run]?.workflowName == "builder")
         #expect(p[b.run]?.workflowName == "surgeon")
     }

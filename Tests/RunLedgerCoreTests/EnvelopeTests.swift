@@ -22,7 +22,8 @@ import Testing
     }
 
     @Test func doubledEmojiPrefixIsStripped() {
-        let (msg, _) = message(Executor.verbose("📝 AUTO-COMMIT: ⏭️  SKIPPED - Conditions not met", logger: "src.agents.claude_code.agent"))
+        let (msg, _) = message(
+            Executor.verbose("📝 AUTO-COMMIT: ⏭️  SKIPPED - Conditions not met", logger: "src.agents.claude_code.agent"))
         #expect(msg == "AUTO-COMMIT: ⏭️  SKIPPED - Conditions not met")
     }
 
@@ -54,7 +55,8 @@ import Testing
     }
 
     @Test func lineCutBeforeTheColourResetIsTruncated() {
-        let line = "2025-06-19 18:16:10,004 - src.agents.claude_code.sdk_executor - INFO - 📝 \u{1B}[92mSDK Executor: Captured final metrics during streaming - Cost: $0.21"
+        let line =
+            "2025-06-19 18:16:10,004 - src.agents.claude_code.sdk_executor - INFO - 📝 \u{1B}[92mSDK Executor: Captured final metrics during streaming - Cost: $0.21"
         let (_, env) = message(line)
         #expect(env.truncated)
     }

@@ -62,8 +62,12 @@ import Testing
         var r = RunRecord(runId: "r")
         r.apply(.cost(nano: 5, .report), at: nil, attribution: .exact)
         r.apply(.ended(.completed, .correction), at: 10, attribution: .exact)
-        r.apply(.report(source: "log", Report(costNano: 0, totalTokens: 0, turns: 0, tools: 0)), at: nil, attribution: .exact)
-        r.apply(.report(source: "log", Report(costNano: 5, totalTokens: 0, turns: 0, tools: 0)), at: nil, attribution: .exact)
+        r.apply(
+            .report(source: "log", Report(costNano: 0, totalTokens: 0, turns: 0, tools: 0)), at: nil,
+            attribution: .exact)
+        r.apply(
+            .report(source: "log", Report(costNano: 5, totalTokens: 0, turns: 0, tools: 0)), at: nil,
+            attribution: .exact)
         #expect(r.mismatch == ["log": ["cost"]])
         #expect(r.reported["log"]?.costNano == 5)
     }

@@ -7,7 +7,8 @@ enum Executor {
 
     /// A verbose-format line (`AM_VERBOSE_LOGGING=true`), decorated like the PrettyFormatter does.
     static func verbose(
-        _ message: String, at time: String = "2025-06-19 18:14:06,902", logger: String = "src.agents.claude_code.sdk_executor",
+        _ message: String, at time: String = "2025-06-19 18:14:06,902",
+        logger: String = "src.agents.claude_code.sdk_executor",
         level: String = "INFO"
     ) -> String {
         let deco = level == "ERROR" ? error : level == "WARNING" ? warning : level == "DEBUG" ? debug : info
@@ -83,31 +84,52 @@ struct BugEraRun {
         self.workflow = workflow
     }
 
-    var post: String { "INFO:     127.0.0.1:40000 - \"POST /api/v1/workflows/claude-code/run/\(workflow)?persistent=true HTTP/1.1\" 200 OK" }
-    var start: String { Executor.verbose("Created workflow run record \(db) for run_id \(run)", logger: "src.agents.claude_code.agent") }
+    var post: String {
+        "INFO:     127.0.0.1:40000 - \"POST /api/v1/workflows/claude-code/run/\(workflow)?persistent=true HTTP/1.1\" 200 OK"
+    }
+    var start: String {
+        Executor.verbose("Created workflow run record \(db) for run_id \(run)", logger: "src.agents.claude_code.agent")
+    }
     func metrics(cost: String, turns: Int) -> String {
         Executor.verbose("SDK Executor: Captured final metrics during streaming - Cost: $\(cost), Turns: \(turns)")
     }
-    func processing(_ n: Int) -> String { Executor.verbose("SDK Executor: Processing \(n) collected messages for data extraction") }
-    func tool(_ name: String, _ id: String) -> String { Executor.verbose("SDK Executor: Captured tool usage - \(name) (id: \(id))") }
+    func processing(_ n: Int) -> String {
+        Executor.verbose("SDK Executor: Processing \(n) collected messages for data extraction")
+    }
+    func tool(_ name: String, _ id: String) -> String {
+        Executor.verbose("SDK Executor: Captured tool usage - \(name) (id: \(id))")
+    }
     func toolList(_ names: [String]) -> String {
         let list = "[" + names.map { "'\($0)'" }.joined(separator: ", ") + "]"
         return Executor.verbose("SDK Executor: Final tool extraction results - \(names.count) tools captured: \(list)")
     }
     var taskgroup: String {
-        Executor.verbose("SDK Executor: TaskGroup error in thread pool context (expected): unhandled errors in a TaskGroup (1 sub-exception)")
+        Executor.verbose(
+            "SDK Executor: TaskGroup error in thread pool context (expected): unhandled errors in a TaskGroup (1 sub-exception)"
+        )
     }
-    func corrected(_ n: Int) -> String { Executor.verbose("SDK Executor: Correcting turn count from 0 to \(n) based on actual AssistantMessages") }
-    var marking: String { Executor.verbose("SDK Executor: Marking execution as failed due to TaskGroup conflict", level: "ERROR") }
+    func corrected(_ n: Int) -> String {
+        Executor.verbose("SDK Executor: Correcting turn count from 0 to \(n) based on actual AssistantMessages")
+    }
+    var marking: String {
+        Executor.verbose("SDK Executor: Marking execution as failed due to TaskGroup conflict", level: "ERROR")
+    }
     func end(_ status: String, at time: String = "2025-06-19 18:14:06,931") -> String {
-        Executor.verbose("Updated session 99999999-0000-4000-8000-000000000000 with final status: \(status) (workflow_run_id: \(db))", at: time, logger: "src.agents.claude_code.agent")
+        Executor.verbose(
+            "Updated session 99999999-0000-4000-8000-000000000000 with final status: \(status) (workflow_run_id: \(db))",
+            at: time, logger: "src.agents.claude_code.agent")
     }
     func background(_ ok: Bool) -> String {
-        Executor.verbose("Background workflow \(workflow) completed: \(ok ? "True" : "False")", logger: "src.agents.claude_code.agent")
+        Executor.verbose(
+            "Background workflow \(workflow) completed: \(ok ? "True" : "False")",
+            logger: "src.agents.claude_code.agent")
     }
     func poll(cost: String = "0.0000", tokens: Int = 0, turns: Int = 0, tools: Int = 0) -> String {
-        Executor.verbose("Status endpoint for \(run): Using session metadata - Cost: $\(cost), Tokens: \(tokens), Turns: \(turns), Tools: \(tools)",
-                         logger: "src.api.routes.claude_code_routes")
+        Executor.verbose(
+            "Status endpoint for \(run): Using session metadata - Cost: $\(cost), Tokens: \(tokens), Turns: \(turns), Tools: \(tools)",
+            logger: "src.api.routes.claude_code_routes")
     }
-    var pollAccess: String { "INFO:     127.0.0.1:52814 - \"GET /api/v1/workflows/claude-code/run/\(run)/status HTTP/1.1\" 200 OK" }
+    var pollAccess: String {
+        "INFO:     127.0.0.1:52814 - \"GET /api/v1/workflows/claude-code/run/\(run)/status HTTP/1.1\" 200 OK"
+    }
 }

@@ -13,8 +13,9 @@ import Testing
 
     @Test func typedHolesCaptureTheirText() {
         #expect(match("Cost: ${cost:decimal}, Turns: {turns:int}", "Cost: $0.1087, Turns: 4") == ["0.1087", "4"])
-        #expect(match("run {id:id} to {s:name}", "run 6fa6ada1-dc7e-465b-85a8-8f005518f95b to completed")
-            == ["6fa6ada1-dc7e-465b-85a8-8f005518f95b", "completed"])
+        #expect(
+            match("run {id:id} to {s:name}", "run 6fa6ada1-dc7e-465b-85a8-8f005518f95b to completed")
+                == ["6fa6ada1-dc7e-465b-85a8-8f005518f95b", "completed"])
         #expect(match("tool - {t:text} (id: {i:id})", "tool - mcp__x__y (id: toolu_01)") == ["mcp__x__y", "toolu_01"])
     }
 

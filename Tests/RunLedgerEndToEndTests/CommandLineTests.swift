@@ -44,7 +44,8 @@ import Testing
     @Test func checkNamesTheKeyAtFault() throws {
         let dir = TempDir()
         let good = dir.file("good.json"), bad = dir.file("bad.json"), badValue = dir.file("value.json")
-        try #"{"db": "x.db", "listen": "127.0.0.1:9477", "sources": ["a.log"], "utc_offset": "-03:00"}"#.write(toFile: good, atomically: true, encoding: .utf8)
+        try #"{"db": "x.db", "listen": "127.0.0.1:9477", "sources": ["a.log"], "utc_offset": "-03:00"}"#.write(
+            toFile: good, atomically: true, encoding: .utf8)
         try #"{"db": "x.db", "sourcess": ["a.log"]}"#.write(toFile: bad, atomically: true, encoding: .utf8)
         try #"{"listen": "localhost"}"#.write(toFile: badValue, atomically: true, encoding: .utf8)
         #expect(try runledger("check", "--config", good).status == 0)

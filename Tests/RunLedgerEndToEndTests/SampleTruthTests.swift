@@ -62,23 +62,32 @@ import Testing
 
         let s = samples(metrics.stdout)
         func sum(_ prefix: String, _ filter: String = "") -> Double {
-            s.filter { $0.key.hasPrefix(prefix + "{") && (filter.isEmpty || $0.key.contains(filter)) }.values.reduce(0, +)
+            s.filter { $0.key.hasPrefix(prefix + "{") && (filter.isEmpty || $0.key.contains(filter)) }.values.reduce(
+                0, +)
         }
-        let runs = try JSONSerialization.jsonObject(
-            with: Data(try runledger("runs", "--db", dir.file("l.db"), "--json").stdout.utf8)) as! [[String: Any]]
-        #expect(abs(sum("agent_workflow_cost_usd_total") - runs.reduce(0.0) { $0 + ($1["cost_usd"] as! Double) }) < 1e-9)
+        let runs =
+            try JSONSerialization.jsonObject(
+                with: Data(try runledger("runs", "--db", dir.file("l.db"), "--json").stdout.utf8)) as! [[String: Any]]
+        #expect(
+            abs(sum("agent_workflow_cost_usd_total") - runs.reduce(0.0) { $0 + ($1["cost_usd"] as! Double) }) < 1e-9)
         #expect(sum("agent_workflow_turns_total") == Double(runs.reduce(0) { $0 + ($1["turns"] as! Int) }))
         #expect(sum("agent_workflow_tokens_total") == Double(runs.reduce(0) { $0 + ($1["total_tokens"] as! Int) }))
         #expect(sum("agent_workflow_runs_started_total") == Double(runs.count))
         for status in ["completed", "failed"] {
-            #expect(sum("agent_workflow_runs_finished_total", "status=\"\(status)\"")
-                == Double(runs.filter { $0["status"] as? String == status }.count))
+            #expect(
+                sum("agent_workflow_runs_finished_total", "status=\"\(status)\"")
+                    == Double(runs.filter { $0["status"] as? String == status }.count))
         }
-        #expect(sum("agent_workflow_false_failures_total") == Double(runs.filter { $0["false_failure"] as! Bool }.count))
-        #expect(sum("agent_workflow_taskgroup_errors_total") == Double(runs.filter { $0["taskgroup_error"] as! Bool }.count))
+        #expect(
+            sum("agent_workflow_false_failures_total") == Double(runs.filter { $0["false_failure"] as! Bool }.count))
+        #expect(
+            sum("agent_workflow_taskgroup_errors_total") == Double(runs.filter { $0["taskgroup_error"] as! Bool }.count)
+        )
         for field in ["cost", "tokens", "turns", "tools"] {
-            let expected = runs.filter { (($0["mismatch"] as! [String: [String]]).values.joined()).contains(field) }.count
-            #expect(sum("agent_workflow_reporting_mismatches_total", "field=\"\(field)\"") == Double(expected), "\(field)")
+            let expected = runs.filter { (($0["mismatch"] as! [String: [String]]).values.joined()).contains(field) }
+                .count
+            #expect(
+                sum("agent_workflow_reporting_mismatches_total", "field=\"\(field)\"") == Double(expected), "\(field)")
         }
         #expect(sum("runledger_lines_total") == 918)
         #expect(sum("agent_workflow_run_cost_usd_count") == Double(runs.count))

@@ -6,18 +6,22 @@ import Testing
     @Test func anAppendedLineShowsOnMetricsWithinASecond() throws {
         let dir = TempDir()
         let log = dir.file("executor.log")
-        let sample = try String(contentsOfFile: Paths.sampleLog, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let sample = try String(contentsOfFile: Paths.sampleLog, encoding: .utf8).split(
+            separator: "\n", omittingEmptySubsequences: false)
         try (sample[0..<100].joined(separator: "\n") + "\n").write(toFile: log, atomically: true, encoding: .utf8)
         let serve = try ServeProcess(args: ["--db", dir.file("l.db"), log], dir: dir)
         defer { _ = serve.stop() }
         #expect(serve.port > 0, "serve did not start: \(serve.stderr)")
-        let startedBefore = serve.waitFor("/metrics", within: 5) { $0.contains("runledger_lines_total{source=\"\(log)\",result=\"matched\"}") }
+        let startedBefore = serve.waitFor("/metrics", within: 5) {
+            $0.contains("runledger_lines_total{source=\"\(log)\",result=\"matched\"}")
+        }
         #expect(startedBefore != nil)
 
         // One status-endpoint line for a run that has ended: the mismatch counter must move.
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         handle.seekToEndOfFile()
-        let line = "2025-06-19 18:00:09,999 - src.api.routes.claude_code_routes - INFO - 📝 \u{1B}[92mStatus endpoint for 9508236e-08c1-44fb-803d-4342a9347aa8: Using session metadata - Cost: $0.0000, Tokens: 0, Turns: 0, Tools: 0\u{1B}[0m\n"
+        let line =
+            "2025-06-19 18:00:09,999 - src.api.routes.claude_code_routes - INFO - 📝 \u{1B}[92mStatus endpoint for 9508236e-08c1-44fb-803d-4342a9347aa8: Using session metadata - Cost: $0.0000, Tokens: 0, Turns: 0, Tools: 0\u{1B}[0m\n"
         let before = samples(serve.get("/metrics")?.body ?? "")
         let linesBefore = before.filter { $0.key.hasPrefix("runledger_lines_total") }.values.reduce(0, +)
         handle.write(Data(line.utf8))

@@ -1,11 +1,12 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 enum Paths {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
     static var binary: String { root.appendingPathComponent(".build/debug/runledger").path }
     static let shared = root.deletingLastPathComponent().appendingPathComponent("shared/samples/automagik")
     static var sampleLog: String { shared.appendingPathComponent("executor.log").path }
@@ -73,7 +74,9 @@ func httpGet(port: Int, _ path: String) -> (status: Int, body: String)? {
     addr.sin_port = in_port_t(UInt16(port).bigEndian)
     addr.sin_addr.s_addr = inet_addr("127.0.0.1")
     let ok = withUnsafePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
     }
     guard ok == 0 else { return nil }
     let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
@@ -86,7 +89,8 @@ func httpGet(port: Int, _ path: String) -> (status: Int, body: String)? {
         data += buf[0..<n]
     }
     let text = String(decoding: data, as: UTF8.self)
-    guard let headEnd = text.range(of: "\r\n\r\n"), let status = Int(text.split(separator: " ").dropFirst().first ?? "") else {
+    guard let headEnd = text.range(of: "\r\n\r\n"), let status = Int(text.split(separator: " ").dropFirst().first ?? "")
+    else {
         return nil
     }
     var body = String(text[headEnd.upperBound...])

@@ -16,7 +16,8 @@ import Testing
         var batch = LedgerBatch()
         batch.runs = [run]
         batch.rollupDelta = [SeriesKey(Metrics.cost.name, ["unknown"]): 42]
-        batch.position = SourcePosition(source: "s", identity: "1:2:3:4", offset: 99, lines: 3, correlator: CorrelatorState())
+        batch.position = SourcePosition(
+            source: "s", identity: "1:2:3:4", offset: 99, lines: 3, correlator: CorrelatorState())
         try ledger.commit(batch)
 
         let reopened = try Ledger(path: dir.file("l.db"), readOnly: true)
@@ -98,13 +99,18 @@ import Testing
         let log = dir.file("bad.log")
         let run = "aaaaaaaa-0000-4000-8000-000000000001", db = "bbbbbbbb-0000-4000-8000-000000000001"
         var text = ""
-        text += "2025-06-19 18:00:00,000 - a - INFO - 📝 \u{1B}[92mCreated workflow run record \(db) for run_id \(run)\u{1B}[0m\n"
-        text += "2025-06-19 18:00:01,000 - a - INFO - 📝 \u{1B}[92mSDK Executor: Captured final metrics during streaming - Cost: $abc, Turns: 4\u{1B}[0m\n"
+        text +=
+            "2025-06-19 18:00:00,000 - a - INFO - 📝 \u{1B}[92mCreated workflow run record \(db) for run_id \(run)\u{1B}[0m\n"
+        text +=
+            "2025-06-19 18:00:01,000 - a - INFO - 📝 \u{1B}[92mSDK Executor: Captured final metrics during streaming - Cost: $abc, Turns: 4\u{1B}[0m\n"
         text += "garbage \u{0} with a NUL\n"
         text += String(repeating: "z", count: 2_000_000) + "\n"
-        text += "2025-06-19 18:00:02,000 - a - INFO - 📝 \u{1B}[92mSDK Executor: Captured final metrics during streaming - Cost: $0.2500, Turns: 3\u{1B}[0m\n"
-        text += "2025-06-19 18:00:03,000 - a - INFO - 📝 \u{1B}[92mSDK Executor: Processing 4 collected messages for data extraction\u{1B}[0m\n"
-        text += "2025-06-19 18:00:04,000 - a - INFO - 📝 \u{1B}[92mUpdated session s with final status: completed (workflow_run_id: \(db))\u{1B}[0m\n"
+        text +=
+            "2025-06-19 18:00:02,000 - a - INFO - 📝 \u{1B}[92mSDK Executor: Captured final metrics during streaming - Cost: $0.2500, Turns: 3\u{1B}[0m\n"
+        text +=
+            "2025-06-19 18:00:03,000 - a - INFO - 📝 \u{1B}[92mSDK Executor: Processing 4 collected messages for data extraction\u{1B}[0m\n"
+        text +=
+            "2025-06-19 18:00:04,000 - a - INFO - 📝 \u{1B}[92mUpdated session s with final status: completed (workflow_run_id: \(db))\u{1B}[0m\n"
         try text.write(toFile: log, atomically: true, encoding: .utf8)
         let ledger = try replay(log, into: dir.file("l.db"))
         let r = try #require(try ledger.run(run))
@@ -135,7 +141,8 @@ import Testing
     @Test func liveMetricsStartFromTheRollupsAndFollowCommits() throws {
         let dir = TempDir()
         let ledger = try replay(Fixture.sampleLog, into: dir.file("l.db"))
-        let metrics = LiveMetrics(rollups: try ledger.rollups(), workflows: ["builder", "claude"], sources: ["log"], version: "t")
+        let metrics = LiveMetrics(
+            rollups: try ledger.rollups(), workflows: ["builder", "claude"], sources: ["log"], version: "t")
         #expect(metrics.value(SeriesKey(Metrics.cost.name, ["builder"])) == 2.8443)
         metrics.apply([SeriesKey(Metrics.cost.name, ["builder"]): -2_844_300_000])
         #expect(metrics.value(SeriesKey(Metrics.cost.name, ["builder"])) == 0)

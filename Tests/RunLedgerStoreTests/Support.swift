@@ -18,11 +18,14 @@ final class TempDir {
 }
 
 enum Fixture {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
     /// The shared sample (beside the repository), or the copy bundled in `examples/`.
     static var sampleLog: String {
-        let shared = root.deletingLastPathComponent().appendingPathComponent("shared/samples/automagik/executor.log").path
-        return FileManager.default.fileExists(atPath: shared) ? shared : root.appendingPathComponent("examples/executor.log").path
+        let shared = root.deletingLastPathComponent().appendingPathComponent("shared/samples/automagik/executor.log")
+            .path
+        return FileManager.default.fileExists(atPath: shared)
+            ? shared : root.appendingPathComponent("examples/executor.log").path
     }
 }
 
@@ -35,7 +38,9 @@ func utcOptions(batchLines: Int = 20_000) -> FileIngest.Options {
 
 /// Replays `path` into the ledger at `db` and returns the runs as JSON and the rollups.
 @discardableResult
-func replay(_ path: String, into db: String, options: FileIngest.Options = utcOptions(), source: String = "log") throws -> Ledger {
+func replay(_ path: String, into db: String, options: FileIngest.Options = utcOptions(), source: String = "log") throws
+    -> Ledger
+{
     let ledger = try Ledger(path: db)
     let ingest = FileIngest(path: path, sourceName: source, ledger: ledger, options: options)
     try ingest.open()

@@ -94,7 +94,8 @@ public final class Correlator {
                 out.append(.run(id: id, effects: x.effects, timeMs: x.timeMs, attribution: .exact))
             } else if case .dbId? = x.key {
                 if x.effects.contains(where: \.isMetric) {
-                    out.append(.unattributed(.init(reason: "unlinked", facts: [.init(effects: x.effects, timeMs: x.timeMs)])))
+                    out.append(
+                        .unattributed(.init(reason: "unlinked", facts: [.init(effects: x.effects, timeMs: x.timeMs)])))
                 }
             } else {
                 addToBurst(x, rule, into: &out)
@@ -134,7 +135,8 @@ public final class Correlator {
     // MARK: Bursts
 
     private func addToBurst(_ x: Extraction, _ rule: Rule, into out: inout [Attributed]) {
-        let progress: Int64? = rule.progress ? x.effects.lazy.compactMap { if case .turns(let n, _) = $0 { n } else { nil } }.first : nil
+        let progress: Int64? =
+            rule.progress ? x.effects.lazy.compactMap { if case .turns(let n, _) = $0 { n } else { nil } }.first : nil
         var startNew = state.segments.isEmpty
         if let last = state.segments.last, rule.oncePerRun, last.onceRules.contains(rule.name) { startNew = true }
         if startNew {
@@ -192,7 +194,9 @@ public final class Correlator {
     private func expire(into out: inout [Attributed]) {
         let now = state.line
         if let c = state.continuation, now - c.line > limits.continuationLines { state.continuation = nil }
-        while let a = state.awaitingWorkflow.first, now - a.line > limits.awaitingLines { state.awaitingWorkflow.removeFirst() }
+        while let a = state.awaitingWorkflow.first, now - a.line > limits.awaitingLines {
+            state.awaitingWorkflow.removeFirst()
+        }
         while let h = state.workflowHints.first, now - h.line > limits.hintLines { state.workflowHints.removeFirst() }
         if let first = state.segments.first, now - first.line > limits.burstLines {
             flushBurst(reason: "no-end-anchor", into: &out)

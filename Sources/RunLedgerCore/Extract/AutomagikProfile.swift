@@ -45,10 +45,12 @@ private let anchors: [Rule] = [
         "AUTO-COMMIT: Workspace path for run_id={run:id}, claude_session_id={session:id}: {path:rest}",
         key: .run("run"), emits: [.session("session")]),
     Rule(
-        "access.run", "\"POST /api/v1/workflows/claude-code/run/{workflow:name}?{query:text} HTTP/{version:text}\" 2{code:int}{reason:rest}",
+        "access.run",
+        "\"POST /api/v1/workflows/claude-code/run/{workflow:name}?{query:text} HTTP/{version:text}\" 2{code:int}{reason:rest}",
         role: .workflowHint, emits: [.workflow("workflow", .hint)], strict: false),
     Rule(
-        "access.run.plain", "\"POST /api/v1/workflows/claude-code/run/{workflow:name} HTTP/{version:text}\" 2{code:int}{reason:rest}",
+        "access.run.plain",
+        "\"POST /api/v1/workflows/claude-code/run/{workflow:name} HTTP/{version:text}\" 2{code:int}{reason:rest}",
         role: .workflowHint, emits: [.workflow("workflow", .hint)], strict: false),
     Rule("executor.restart", "Starting Automagik Agents API", role: .restart),
 ]
@@ -58,13 +60,15 @@ private let reports: [Rule] = [
     Rule(
         "report.status.endpoint",
         "Status endpoint for {run:id}: Using session metadata - Cost: ${cost:decimal}, Tokens: {tokens:int}, Turns: {turns:int}, Tools: {tools:int}",
-        key: .run("run"), emits: [.report(source: "log", cost: "cost", tokens: "tokens", turns: "turns", tools: "tools")])
+        key: .run("run"),
+        emits: [.report(source: "log", cost: "cost", tokens: "tokens", turns: "turns", tools: "tools")])
 ]
 
 /// 22e45cbe: the id-less burst of `execute_claude_task`.
 private let bugEra: [Rule] = [
     Rule(
-        "sdk.final.metrics", "SDK Executor: Captured final metrics during streaming - Cost: ${cost:decimal}, Turns: {turns:int}",
+        "sdk.final.metrics",
+        "SDK Executor: Captured final metrics during streaming - Cost: ${cost:decimal}, Turns: {turns:int}",
         emits: [.cost("cost", .report), .turns("turns", .report)], oncePerRun: true),
     Rule(
         "sdk.isolated.metrics", "SDK Executor (ISOLATED): Captured metrics - Cost: ${cost:decimal}, Turns: {turns:int}",
@@ -105,14 +109,16 @@ private let bugEra: [Rule] = [
         "SDK Executor: Correcting turn count from {reported:int} to {turns:int} based on actual AssistantMessages",
         emits: [.turns("turns", .correction)], oncePerRun: true),
     Rule(
-        "sdk.subprocess.completed", "SDK Executor (SUBPROCESS): Completed successfully - Turns: {turns:int}, Tools: {tools:int}",
+        "sdk.subprocess.completed",
+        "SDK Executor (SUBPROCESS): Completed successfully - Turns: {turns:int}, Tools: {tools:int}",
         emits: [.turns("turns", .report), .toolCount("tools")], oncePerRun: true),
 ]
 
 /// 0d0f7a83 and 368ba15e: the fix's summary headers (their indented lines are `continuations`).
 private let fixEra: [Rule] = [
     Rule(
-        "fix.taskgroup.preserved", "SURGICAL SUCCESS: TaskGroup conflict occurred but preserving substantial completed work",
+        "fix.taskgroup.preserved",
+        "SURGICAL SUCCESS: TaskGroup conflict occurred but preserving substantial completed work",
         role: .continuationHeader, emits: [.taskgroupError], oncePerRun: true),
     Rule(
         "fix.persisted", "SURGICAL SUCCESS: Persisted metrics to database for run {run:id}",
@@ -129,10 +135,12 @@ private let fixEra: [Rule] = [
 /// HEAD (July 2025): the stream-json executor.
 private let streamEra: [Rule] = [
     Rule(
-        "stream.completed", "SDK Executor: Completed successfully - Turns: {turns:int}, Tokens: {tokens:int}, Tools: {tools:int}",
+        "stream.completed",
+        "SDK Executor: Completed successfully - Turns: {turns:int}, Tokens: {tokens:int}, Tools: {tools:int}",
         emits: [.turns("turns", .report), .tokens(.total, "tokens", .report), .toolCount("tools")], oncePerRun: true),
     Rule(
-        "stream.token.usage", "Token usage - Input: {input:int}, Output: {output:int}, Cache: {cache:int}, Total: {total:int}",
+        "stream.token.usage",
+        "Token usage - Input: {input:int}, Output: {output:int}, Cache: {cache:int}, Total: {total:int}",
         emits: [
             .tokens(.input, "input", .report), .tokens(.output, "output", .report),
             .tokens(.cacheUnsplit, "cache", .report), .tokens(.total, "total", .report),
@@ -157,10 +165,13 @@ private let streamEra: [Rule] = [
 /// The indented lines after a summary header; they carry no id and no label of their own.
 private let continuations: [Rule] = [
     Rule("cont.cost", "- Cost: ${cost:decimal}", role: .continuation, emits: [.cost("cost", .report)]),
-    Rule("cont.cost.incurred", "- Cost incurred: ${cost:decimal}", role: .continuation, emits: [.cost("cost", .report)]),
+    Rule(
+        "cont.cost.incurred", "- Cost incurred: ${cost:decimal}", role: .continuation, emits: [.cost("cost", .report)]),
     Rule(
         "cont.tokens.split", "- Tokens: {total:int} total ({input:int} in, {output:int} out)", role: .continuation,
-        emits: [.tokens(.total, "total", .report), .tokens(.input, "input", .report), .tokens(.output, "output", .report)]),
+        emits: [
+            .tokens(.total, "total", .report), .tokens(.input, "input", .report), .tokens(.output, "output", .report),
+        ]),
     Rule("cont.tokens", "- Tokens: {total:int} total", role: .continuation, emits: [.tokens(.total, "total", .report)]),
     Rule("cont.tools.used", "- Tools: {tools:int} used", role: .continuation, emits: [.toolCount("tools")]),
     Rule("cont.tools.executed", "- Tools executed: {tools:int}", role: .continuation, emits: [.toolCount("tools")]),

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A line or part of one, as bytes. The hot path never turns whole lines into `String`.
@@ -118,7 +118,9 @@ enum NumberParser {
             }
         } else {
             let drop = -shift
-            if drop > 18 { result = 0 } else {
+            if drop > 18 {
+                result = 0
+            } else {
                 var divisor: Int64 = 1
                 for _ in 0..<drop { divisor *= 10 }
                 result = (result + divisor / 2) / divisor

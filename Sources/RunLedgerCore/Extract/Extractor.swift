@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The identifier a line gives for its run, before the correlator resolves links.
@@ -69,7 +69,9 @@ public final class Extractor {
             }
             let prefix = rule.prefix.map { Array($0.utf8) } ?? template.leadingLiteral
             guard let first = prefix.first else {
-                throw ProfileError(description: "profile \(profile.name), rule \(rule.name): template must start with text or set a prefix")
+                throw ProfileError(
+                    description:
+                        "profile \(profile.name), rule \(rule.name): template must start with text or set a prefix")
             }
             var capture: [String: Int] = [:]
             for (i, n) in template.holeNames.enumerated() { capture[n] = i }
@@ -105,7 +107,9 @@ public final class Extractor {
             return evaluate(index, line, env)
         }
         if prefixMatched >= 0 {
-            let why = env.truncated ? "line cut off (colour never reset)" : "does not fit rule \(compiled[prefixMatched].rule.name)"
+            let why =
+                env.truncated
+                ? "line cut off (colour never reset)" : "does not fit rule \(compiled[prefixMatched].rule.name)"
             return malformed(prefixMatched, env.timeMs, why)
         }
         return .ignored(env.timeMs)
@@ -142,13 +146,19 @@ public final class Extractor {
             case .session(let n): out.effects.append(.session(text(n)))
             case .workflow(let n, let rank): out.effects.append(.workflow(text(n), rank))
             case .cost(let n, let rank):
-                guard let v = NumberParser.nano(b, range(n)), v >= 0 else { return bad("cost '\(text(n))' is not a number") }
+                guard let v = NumberParser.nano(b, range(n)), v >= 0 else {
+                    return bad("cost '\(text(n))' is not a number")
+                }
                 out.effects.append(.cost(nano: v, rank))
             case .turns(let n, let rank):
-                guard let v = NumberParser.int(b, range(n)), v >= 0 else { return bad("turns '\(text(n))' is not a count") }
+                guard let v = NumberParser.int(b, range(n)), v >= 0 else {
+                    return bad("turns '\(text(n))' is not a count")
+                }
                 out.effects.append(.turns(v, rank))
             case .tokens(let field, let n, let rank):
-                guard let v = NumberParser.int(b, range(n)), v >= 0 else { return bad("tokens '\(text(n))' is not a count") }
+                guard let v = NumberParser.int(b, range(n)), v >= 0 else {
+                    return bad("tokens '\(text(n))' is not a count")
+                }
                 out.effects.append(.tokens(field, v, rank))
             case .toolUse(let n, let id):
                 let name = text(n)
@@ -158,7 +168,9 @@ public final class Extractor {
                 guard let names = PythonList.strings(b, range(n)) else { return bad("tool list is not a Python list") }
                 out.effects.append(.toolNames(names))
             case .toolCount(let n):
-                guard let v = NumberParser.int(b, range(n)), v >= 0 else { return bad("tool count '\(text(n))' is not a count") }
+                guard let v = NumberParser.int(b, range(n)), v >= 0 else {
+                    return bad("tool count '\(text(n))' is not a count")
+                }
                 out.effects.append(.toolCount(v))
             case .taskgroupError: out.effects.append(.taskgroupError)
             case .report(let source, let cost, let tokens, let turns, let tools):
@@ -194,7 +206,8 @@ public final class Extractor {
         for emit in rule.emits {
             switch emit {
             case .started, .taskgroupError: break
-            case .ended(let n, _), .dbId(let n), .session(let n), .workflow(let n, _), .cost(let n, _), .turns(let n, _),
+            case .ended(let n, _), .dbId(let n), .session(let n), .workflow(let n, _), .cost(let n, _),
+                .turns(let n, _),
                 .tokens(_, let n, _), .toolNames(let n), .toolCount(let n), .workflowSessionFile(let n),
                 .streamJSON(let n):
                 names.append(n)
@@ -214,10 +227,15 @@ public final class Extractor {
             let c = b[i]
             if c < 0x80 { i += 1; continue }
             let n: Int
-            if c & 0xE0 == 0xC0 { n = 1; if c < 0xC2 { return false } }
-            else if c & 0xF0 == 0xE0 { n = 2 }
-            else if c & 0xF8 == 0xF0 { n = 3; if c > 0xF4 { return false } }
-            else { return false }
+            if c & 0xE0 == 0xC0 {
+                n = 1; if c < 0xC2 { return false }
+            } else if c & 0xF0 == 0xE0 {
+                n = 2
+            } else if c & 0xF8 == 0xF0 {
+                n = 3; if c > 0xF4 { return false }
+            } else {
+                return false
+            }
             for k in 1...n {
                 guard i + k < r.upperBound, b[i + k] & 0xC0 == 0x80 else { return false }
             }

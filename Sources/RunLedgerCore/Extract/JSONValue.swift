@@ -10,7 +10,8 @@ public indirect enum JSONValue: Sendable, Equatable {
 
     public static func == (a: JSONValue, b: JSONValue) -> Bool {
         switch (a, b) {
-        case (.object(let x), .object(let y)): x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        case (.object(let x), .object(let y)):
+            x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
         case (.array(let x), .array(let y)): x == y
         case (.string(let x), .string(let y)): x == y
         case (.number(let x), .number(let y)): x == y
@@ -88,8 +89,9 @@ struct JSONReader {
 
     private mutating func number() -> JSONValue? {
         let start = i
-        while i < end, ASCII.isDigit(b[i]) || b[i] == ASCII.minus || b[i] == ASCII.plus || b[i] == ASCII.dot
-            || b[i] | 0x20 == 0x65
+        while i < end,
+            ASCII.isDigit(b[i]) || b[i] == ASCII.minus || b[i] == ASCII.plus || b[i] == ASCII.dot
+                || b[i] | 0x20 == 0x65
         { i += 1 }
         return i > start ? .number(start..<i) : nil
     }

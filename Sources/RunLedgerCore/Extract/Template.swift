@@ -110,21 +110,25 @@ public struct Template: Sendable {
             return i > start && ASCII.isDigit(b[i - 1]) ? i : nil
         case .decimal:
             if i < end, b[i] == ASCII.minus { i += 1 }
-            while i < end, ASCII.isDigit(b[i]) || b[i] == ASCII.dot || b[i] | 0x20 == 0x65
-                || ((b[i] == ASCII.minus || b[i] == ASCII.plus) && i > start && b[i - 1] | 0x20 == 0x65)
+            while i < end,
+                ASCII.isDigit(b[i]) || b[i] == ASCII.dot || b[i] | 0x20 == 0x65
+                    || ((b[i] == ASCII.minus || b[i] == ASCII.plus) && i > start && b[i - 1] | 0x20 == 0x65)
             { i += 1 }
             return i > start ? i : nil
         case .id, .name:
             while i < end {
                 let c = b[i]
-                let ok = ASCII.isAlpha(c) || ASCII.isDigit(c) || c == 0x5F || c == ASCII.minus
+                let ok =
+                    ASCII.isAlpha(c) || ASCII.isDigit(c) || c == 0x5F || c == ASCII.minus
                     || (kind == .name && (c == ASCII.dot || c == ASCII.colon))
                 guard ok else { break }
                 i += 1
             }
             return i > start ? i : nil
         case .bool:
-            for word in Self.boolWords where b.hasLiteral(word, at: i) && i + word.count <= end { return i + word.count }
+            for word in Self.boolWords where b.hasLiteral(word, at: i) && i + word.count <= end {
+                return i + word.count
+            }
             return nil
         case .text, .rest, .json, .pylist:
             guard let next else { return end }

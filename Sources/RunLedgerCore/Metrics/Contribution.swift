@@ -32,10 +32,14 @@ public enum Contribution {
         return v
     }
 
-    private static func addMetrics(of r: RunRecord, workflow wf: String, tools labeler: inout ToolLabeler, into v: inout SeriesValues) {
+    private static func addMetrics(
+        of r: RunRecord, workflow wf: String, tools labeler: inout ToolLabeler, into v: inout SeriesValues
+    ) {
         if r.cost != 0 { v[SeriesKey(Metrics.cost.name, [wf])] = r.cost }
         if r.turnCount != 0 { v[SeriesKey(Metrics.turns.name, [wf])] = r.turnCount }
-        for (kind, n) in r.tokens.byKind where n != 0 { v[SeriesKey(Metrics.tokens.name, [wf, kind]), default: 0] += n }
+        for (kind, n) in r.tokens.byKind where n != 0 {
+            v[SeriesKey(Metrics.tokens.name, [wf, kind]), default: 0] += n
+        }
         for tool in r.tools {
             v[SeriesKey(Metrics.toolUses.name, [wf, labeler.label(tool.name)]), default: 0] += tool.uses
         }

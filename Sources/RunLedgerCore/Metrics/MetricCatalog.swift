@@ -11,7 +11,10 @@ public struct MetricSpec: Sendable {
     /// Upper bounds of histogram buckets, in exposition units.
     public var buckets: [Double]
 
-    init(_ name: String, _ type: MetricType, _ labels: [String], _ help: String, divisor: Double = 1, buckets: [Double] = []) {
+    init(
+        _ name: String, _ type: MetricType, _ labels: [String], _ help: String, divisor: Double = 1,
+        buckets: [Double] = []
+    ) {
         self.name = name
         self.type = type
         self.help = help
@@ -32,7 +35,8 @@ public enum Metrics {
     public static let runsActive = MetricSpec(
         "agent_workflow_runs_active", .gauge, ["workflow"], "Workflow runs started and not yet ended.")
     public static let cost = MetricSpec(
-        "agent_workflow_cost_usd_total", .counter, ["workflow"], "Cost of workflow runs in US dollars, as the logs show it.",
+        "agent_workflow_cost_usd_total", .counter, ["workflow"],
+        "Cost of workflow runs in US dollars, as the logs show it.",
         divisor: nanoUSD)
     public static let turns = MetricSpec(
         "agent_workflow_turns_total", .counter, ["workflow"], "Agent turns of workflow runs, as the logs show them.")
@@ -50,7 +54,8 @@ public enum Metrics {
         "Runs marked failed after a TaskGroup error although they did real work.")
     public static let mismatches = MetricSpec(
         "agent_workflow_reporting_mismatches_total", .counter, ["workflow", "field"],
-        "Runs whose executor reported 0 for a field after the run ended while the logs show more; one per run and field.")
+        "Runs whose executor reported 0 for a field after the run ended while the logs show more; one per run and field."
+    )
     public static let runCost = MetricSpec(
         "agent_workflow_run_cost_usd", .histogram, ["workflow"], "Cost of each ended run in US dollars.",
         divisor: nanoUSD, buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 25])
@@ -58,7 +63,8 @@ public enum Metrics {
         "agent_workflow_run_turns", .histogram, ["workflow"], "Agent turns of each ended run.",
         buckets: [1, 2, 5, 10, 20, 30, 50, 100, 200])
     public static let runDuration = MetricSpec(
-        "agent_workflow_run_duration_seconds", .histogram, ["workflow"], "Wall-clock duration of each ended run in seconds.",
+        "agent_workflow_run_duration_seconds", .histogram, ["workflow"],
+        "Wall-clock duration of each ended run in seconds.",
         divisor: 1000, buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600])
     public static let lines = MetricSpec(
         "runledger_lines_total", .counter, ["source", "result"],
