@@ -31,6 +31,8 @@ public final class FileIngest {
     private var splitter = LineSplitter(startOffset: 0)
     private var identity = ""
     private var lines: Int64 = 0
+    /// Whether the ledger holds a position for this source (so an empty file is remembered once).
+    private var committedOnce = false
     /// A line for the operator when something about the source changed (replaced, truncated).
     public private(set) var notices: [String] = []
 
@@ -53,13 +55,16 @@ public final class FileIngest {
         var state = CorrelatorState()
         lines = 0
         if let saved = try ledger.position(of: sourceName) {
+            // The executor's stream goes on in a rotated or truncated file: keep the correlator's memory
+            // (an open burst, id links) either way, as `reopen()` does while following.
+            state = saved.correlator
+            lines = saved.lines
             if let id = FileIdentity(saved.identity), f.matches(id), f.size >= saved.offset {
                 start = saved.offset
-                state = saved.correlator
-                lines = saved.lines
             } else {
                 notices.append("\(path): not the file read before (replaced or truncated); reading it from the start")
             }
+            committedOnce = true
         }
         file = f
         identity = f.identity().description
@@ -88,6 +93,7 @@ public final class FileIngest {
                 try ingestor.process(line, lineNumber: lines)
                 if ingestor.linesSinceCommit >= options.batchLines {
                     changes.add(try ingestor.commit(identity: identity, offset: end, lines: lines))
+                    committedOnce = true
                     pendingCommit = false
                 } else {
                     pendingCommit = true
@@ -95,12 +101,14 @@ public final class FileIngest {
             }
             if pendingCommit || ingestor.linesSinceCommit > 0 {
                 changes.add(try ingestor.commit(identity: identity, offset: splitter.consumed, lines: lines))
+                committedOnce = true
             }
             progress?(Progress(bytesRead: offset, totalBytes: max(total, offset), lines: lines))
         }
-        if try ledger.position(of: sourceName) == nil {
+        if !committedOnce {
             // An empty file: remember it, so that `serve` knows where it stands.
             changes.add(try ingestor.commit(identity: identity, offset: splitter.consumed, lines: lines))
+            committedOnce = true
         }
         return changes
     }

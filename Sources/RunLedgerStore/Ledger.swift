@@ -69,17 +69,30 @@ public final class Ledger {
         }
         db = try SQLiteConnection(path: path, readOnly: readOnly)
         do {
+            let tables = try tableNames()
+            if !tables.isEmpty, !tables.contains("rollups") || !tables.contains("positions") {
+                // Never write RunLedger's tables into someone else's database (the executor's, say).
+                throw LedgerError(
+                    "\(path): not a RunLedger database (it holds \(tables.sorted().prefix(3).joined(separator: ", ")));"
+                        + " refusing to use it")
+            }
             if !readOnly {
                 try db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
                 try migrate()
-            } else {
-                try db.exec("SELECT count(*) FROM runs")
+            } else if tables.isEmpty {
+                throw LedgerError("\(path): an empty database, not a RunLedger ledger yet")
             }
         } catch let e as LedgerError {
             throw LedgerError(
                 e.description.contains("not a database")
                     ? "\(path): not a RunLedger database (file is not a database or is corrupt)" : e.description)
         }
+    }
+
+    private func tableNames() throws -> Set<String> {
+        var names: Set<String> = []
+        try db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").query { names.insert($0.text(0)) }
+        return names
     }
 
     private func migrate() throws {

@@ -38,6 +38,23 @@ import Testing
         }
     }
 
+    @Test func anotherApplicationsDatabaseIsNeverWrittenInto() throws {
+        let dir = TempDir()
+        let path = dir.file("workflow_runs.db")
+        try FileManager.default.copyItem(
+            atPath: Fixture.root.deletingLastPathComponent().appendingPathComponent(
+                "shared/samples/automagik/workflow_runs.db"
+            ).path,
+            toPath: path)
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect {
+            try Ledger(path: path)
+        } throws: { error in
+            "\(error)".contains("not a RunLedger database") && "\(error)".contains("workflow_runs")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+    }
+
     @Test func aMissingLedgerIsNotCreatedByReaders() {
         let dir = TempDir()
         #expect(throws: LedgerError.self) { try Ledger(path: dir.file("none.db"), readOnly: true) }
@@ -92,6 +109,27 @@ import Testing
         #expect(lines.count > 900)
         #expect(pieces.runs == once.runs)
         #expect(pieces.rollups == once.rollups)
+    }
+
+    @Test func aReplacedFileIsReadFromItsStart() throws {
+        let dir = TempDir()
+        let log = dir.file("x.log")
+        let start = { (run: String, db: String) in
+            "2025-06-19 18:00:00,000 - a - INFO - 📝 \u{1B}[92mCreated workflow run record \(db) for run_id \(run)\u{1B}[0m\n"
+        }
+        try start("aaaaaaaa-0000-4000-8000-000000000001", "d1").write(toFile: log, atomically: true, encoding: .utf8)
+        try replay(log, into: dir.file("l.db"))
+        // Rotated: a new file under the same name, shorter than the offset read before.
+        try start("aaaaaaaa-0000-4000-8000-000000000002", "d2").write(toFile: log, atomically: true, encoding: .utf8)
+        let ledger = try Ledger(path: dir.file("l.db"))
+        let ingest = FileIngest(path: log, sourceName: "log", ledger: ledger, options: utcOptions())
+        try ingest.open()
+        try ingest.readAvailable()
+        #expect(ingest.notices.first?.contains("not the file read before") == true)
+        #expect(
+            try ledger.runs().map(\.runId) == [
+                "aaaaaaaa-0000-4000-8000-000000000001", "aaaaaaaa-0000-4000-8000-000000000002",
+            ])
     }
 
     @Test func badLinesAreCountedAndNeverStopTheReader() throws {
