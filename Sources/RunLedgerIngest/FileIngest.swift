@@ -11,6 +11,8 @@ public final class FileIngest {
         public var envelopes = EnvelopeParser()
         public var batchLines = 20_000
         public var chunkBytes = 1 << 20
+        /// Longer lines are counted as malformed and skipped without being held in memory.
+        public var maxLineBytes = 512 * 1024
         public var toolCap = 64
         public init() {}
     }
@@ -66,12 +68,16 @@ public final class FileIngest {
             }
             committedOnce = true
         }
+        try begin(f, at: start, correlator: state)
+    }
+
+    private func begin(_ f: FileSource, at offset: Int64, correlator state: CorrelatorState) throws {
         file = f
         identity = f.identity().description
-        splitter = LineSplitter(startOffset: start, maxLine: 512 * 1024)
+        splitter = LineSplitter(startOffset: offset, maxLine: options.maxLineBytes)
         ingestor = try Ingestor(
             source: sourceName, ledger: ledger, profile: options.profile, envelopes: options.envelopes,
-            correlator: state, toolCap: options.toolCap)
+            maxLineBytes: options.maxLineBytes, correlator: state, toolCap: options.toolCap)
     }
 
     /// Reads what the file holds now, committing as it goes; returns the series change of all commits.
@@ -87,19 +93,15 @@ public final class FileIngest {
             let n = try file.read(at: offset, into: buffer)
             if n == 0 { break }
             offset += Int64(n)
-            var pendingCommit = false
             try splitter.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) { line, end in
                 lines += 1
                 try ingestor.process(line, lineNumber: lines)
                 if ingestor.linesSinceCommit >= options.batchLines {
                     changes.add(try ingestor.commit(identity: identity, offset: end, lines: lines))
                     committedOnce = true
-                    pendingCommit = false
-                } else {
-                    pendingCommit = true
                 }
             }
-            if pendingCommit || ingestor.linesSinceCommit > 0 {
+            if ingestor.linesSinceCommit > 0 {
                 changes.add(try ingestor.commit(identity: identity, offset: splitter.consumed, lines: lines))
                 committedOnce = true
             }
@@ -124,16 +126,9 @@ public final class FileIngest {
 
     /// After a rotation: drain the old file, then start on the new one from its beginning.
     public func reopen() throws -> SeriesValues {
-        var changes = (try? readAvailable()) ?? [:]
+        var changes = try readAvailable()
         let oldTruncated = (file?.size ?? 0) < splitter.consumed
-        let f = try FileSource(path: path)
-        file = f
-        identity = f.identity().description
-        let state = ingestor?.correlatorState ?? CorrelatorState()
-        splitter = LineSplitter(startOffset: 0, maxLine: 512 * 1024)
-        ingestor = try Ingestor(
-            source: sourceName, ledger: ledger, profile: options.profile, envelopes: options.envelopes,
-            correlator: state, toolCap: options.toolCap)
+        try begin(FileSource(path: path), at: 0, correlator: ingestor?.correlatorState ?? CorrelatorState())
         notices.append(
             oldTruncated ? "\(path): truncated; reading from the start" : "\(path): replaced; reading the new file")
         changes.add(try readAvailable())

@@ -19,16 +19,16 @@ public final class Ingestor {
     private var lineCounts: [LineResult: Int64] = [:]
     private var decisions: [Attributed] = []
     public private(set) var linesSinceCommit = 0
-    /// The last few malformed lines' reasons, for logs and `/healthz`.
+    /// Where and why the last malformed line was rejected, for logs and `/healthz`.
     public private(set) var lastProblem: String?
 
     public init(
-        source: String, ledger: Ledger, profile: Profile, envelopes: EnvelopeParser, correlator state: CorrelatorState,
-        toolCap: Int = 64
+        source: String, ledger: Ledger, profile: Profile, envelopes: EnvelopeParser, maxLineBytes: Int,
+        correlator state: CorrelatorState, toolCap: Int = 64
     ) throws {
         self.source = source
         self.ledger = ledger
-        self.extractor = try Extractor(profile: profile, envelopes: envelopes)
+        self.extractor = try Extractor(profile: profile, envelopes: envelopes, maxLineBytes: maxLineBytes)
         self.correlator = Correlator(profile: profile, state: state)
         let admitted = try ledger.rollups().keys.filter { $0.name == Metrics.toolUses.name }.compactMap(\.labels.last)
         self.labeler = ToolLabeler(cap: toolCap, admitted: Set(admitted.filter { $0 != "other" }))
