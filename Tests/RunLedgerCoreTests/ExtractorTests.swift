@@ -209,7 +209,7 @@ import Testing
         var bytes = Array(Executor.verbose("SDK Executor: Captured tool usage - Write (id: toolu_1)").utf8)
         let at = bytes.firstIndex(of: UInt8(ascii: "W"))!
         bytes[at] = 0xC3  // a lead byte followed by ASCII: not UTF-8
-        let notUTF8 = withBytes(bytes) { sharedExtractor.extract($0) }
+        let notUTF8 = withBytes(bytes) { makeExtractor().extract($0) }
         #expect(notUTF8.result == .malformed)
 
         let blob = extract("Jun 19 18:14:29 DESKTOP-7QK2M python[48211]: [121B blob data]")

@@ -27,9 +27,12 @@ func withBytes<T>(_ b: [UInt8], _ body: (Bytes) -> T) -> T {
     b.withUnsafeBufferPointer(body)
 }
 
-let sharedExtractor = try! Extractor(profile: .automagik, envelopes: EnvelopeParser(utcOffsetSeconds: 0))
+/// A new extractor for each use: an extractor belongs to one reader (tests run in parallel).
+func makeExtractor() -> Extractor {
+    try! Extractor(profile: .automagik, envelopes: EnvelopeParser(utcOffsetSeconds: 0))
+}
 
-func extract(_ line: String) -> Extraction { withBytes(line) { sharedExtractor.extract($0) } }
+func extract(_ line: String) -> Extraction { withBytes(line) { makeExtractor().extract($0) } }
 
 func ruleName(_ x: Extraction) -> String? { x.rule >= 0 ? Profile.automagik.rules[x.rule].name : nil }
 

@@ -35,6 +35,9 @@ public struct Extraction: Sendable {
 
 /// Turns a line's bytes into an `Extraction` using a profile: envelope, literal prefilter, template.
 /// A line never throws and never stops the reader; what cannot be read is `malformed`.
+///
+/// An extractor belongs to one reader: it keeps scratch space for captures between lines so that the
+/// hot path does not allocate. Give each thread its own.
 public final class Extractor {
     public let profile: Profile
     public var envelopes: EnvelopeParser
