@@ -115,6 +115,9 @@ public final class FileIngest {
         return changes
     }
 
+    /// Bytes in the open file past what has been read (0 once caught up).
+    public var lagBytes: Int64 { max(0, (file?.size ?? 0) - splitter.consumed - Int64(splitter.pending)) }
+
     /// Whether the file at `path` is no longer the one open (rotated or truncated): reopen then.
     public func needsReopen() -> Bool {
         guard let file else { return true }

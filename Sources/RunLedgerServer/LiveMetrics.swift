@@ -17,6 +17,7 @@ public final class LiveMetrics: @unchecked Sendable {
     private var counters: [SeriesKey: Counter] = [:]
     private var gauges: [SeriesKey: Gauge] = [:]
     private var sourceUp: [String: Gauge] = [:]
+    private var sourceLag: [String: Gauge] = [:]
 
     /// - Parameters:
     ///   - rollups: the ledger's sums by series.
@@ -42,6 +43,17 @@ public final class LiveMetrics: @unchecked Sendable {
         guard !delta.isEmpty else { return }
         lock.withLock {
             for (key, d) in delta where d != 0 { set(key, (values[key] ?? 0) + d) }
+        }
+    }
+
+    public func setSourceLag(_ source: String, bytes: Int64) {
+        lock.withLock {
+            let g =
+                sourceLag[source]
+                ?? registry.makeGauge(
+                    name: Metrics.sourceLag.name, labels: [("source", source)], help: Metrics.sourceLag.help)
+            sourceLag[source] = g
+            g.set(Double(max(0, bytes)))
         }
     }
 

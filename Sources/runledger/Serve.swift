@@ -116,6 +116,7 @@ final class IngestService: Service, @unchecked Sendable {
                     let changes = ingest.needsReopen() ? try ingest.reopen() : try ingest.readAvailable()
                     metrics.apply(changes)
                     metrics.setSourceUp(path, true)
+                    metrics.setSourceLag(path, bytes: ingest.lagBytes)
                     let (offset, lines) = ingest.readPosition
                     board.update(path) {
                         $0.up = true

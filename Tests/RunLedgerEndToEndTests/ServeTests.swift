@@ -30,6 +30,8 @@ import Testing
             samples(body).filter { $0.key.hasPrefix("runledger_lines_total") }.values.reduce(0, +) == linesBefore + 1
         }
         #expect(took != nil, "the appended line did not show within a second")
+        // Caught up: nothing written is left unread.
+        #expect(samples(serve.get("/metrics")?.body ?? "")["runledger_source_lag_bytes{source=\"\(log)\"}"] == 0)
     }
 
     @Test func httpEndpointsServeTheLedger() throws {

@@ -71,6 +71,9 @@ public enum Metrics {
         "Log lines read, by source and result (matched, ignored, malformed).")
     public static let sourceUp = MetricSpec(
         "runledger_source_up", .gauge, ["source"], "1 while the source can be read, 0 while it cannot.")
+    public static let sourceLag = MetricSpec(
+        "runledger_source_lag_bytes", .gauge, ["source"],
+        "Bytes written to the source that RunLedger has not read yet (pick-up lag).")
     public static let alerts = MetricSpec(
         "runledger_alerts_total", .counter, ["sink", "kind", "outcome"], "Alert deliveries by sink, kind and outcome.")
     public static let outboxPending = MetricSpec(
@@ -88,6 +91,6 @@ public enum Metrics {
     public static let mismatchFields = ["cost", "tokens", "turns", "tools"]
 
     public static func spec(named name: String) -> MetricSpec? {
-        (ledgerDerived + [sourceUp, alerts, outboxPending, buildInfo]).first { $0.name == name }
+        (ledgerDerived + [sourceUp, sourceLag, alerts, outboxPending, buildInfo]).first { $0.name == name }
     }
 }
