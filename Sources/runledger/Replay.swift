@@ -11,6 +11,9 @@ struct Replay: AsyncParsableCommand {
     @Option(name: .long, help: "The ledger (SQLite) to write.")
     var db: String?
 
+    @Option(name: .long, help: "Lines per transaction (default 20000): smaller commits more often.")
+    var batchLines: Int?
+
     @OptionGroup var options: SourceOptions
 
     func run() async throws {
@@ -20,7 +23,11 @@ struct Replay: AsyncParsableCommand {
             guard let dbPath else { throw Failure("replay needs --db PATH (or \"db\" in the config file)") }
             let sources = options.sources.isEmpty ? settings.sources : options.sources
             guard !sources.isEmpty else { throw Failure("replay needs at least one log file") }
-            let ingestOptions = try makeIngestOptions(settings, utcOffset: options.utcOffset)
+            var ingestOptions = try makeIngestOptions(settings, utcOffset: options.utcOffset)
+            if let n = batchLines {
+                guard n > 0 else { throw Failure("--batch-lines \(n): must be a positive number of lines") }
+                ingestOptions.batchLines = n
+            }
             let ledger = try openLedger(dbPath)
             for path in sources {
                 let ingest = FileIngest(path: path, ledger: ledger, options: ingestOptions)
