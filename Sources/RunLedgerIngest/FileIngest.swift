@@ -38,6 +38,12 @@ public final class FileIngest {
     /// A line for the operator when something about the source changed (replaced, truncated).
     public private(set) var notices: [String] = []
 
+    /// The notices not handed out yet; each is handed out once.
+    public func takeNotices() -> [String] {
+        defer { notices.removeAll() }
+        return notices
+    }
+
     public init(path: String, sourceName: String? = nil, ledger: Ledger, options: Options = Options()) {
         self.path = path
         self.sourceName = sourceName ?? path
@@ -77,7 +83,8 @@ public final class FileIngest {
         splitter = LineSplitter(startOffset: offset, maxLine: options.maxLineBytes)
         ingestor = try Ingestor(
             source: sourceName, ledger: ledger, profile: options.profile, envelopes: options.envelopes,
-            maxLineBytes: options.maxLineBytes, correlator: state, toolCap: options.toolCap)
+            maxLineBytes: options.maxLineBytes, correlator: state, fileRun: Self.runId(inFileName: path),
+            toolCap: options.toolCap)
     }
 
     /// Reads what the file holds now, committing as it goes; returns the series change of all commits.
@@ -115,6 +122,18 @@ public final class FileIngest {
         return changes
     }
 
+    /// The run id in a per-run log's name (`logs/run_{run_id}.log`, `.jsonl` too), if it has one.
+    static func runId(inFileName path: String) -> String? {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        guard name.hasPrefix("run_") else { return nil }
+        var id = name.dropFirst(4)
+        for ext in [".log", ".jsonl"] where id.hasSuffix(ext) { id = id.dropLast(ext.count) }
+        guard !id.isEmpty, id.count <= 64, id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }),
+            name.hasSuffix(".log") || name.hasSuffix(".jsonl")
+        else { return nil }
+        return String(id)
+    }
+
     /// Bytes in the open file past what has been read (0 once caught up).
     public var lagBytes: Int64 { max(0, (file?.size ?? 0) - splitter.consumed - Int64(splitter.pending)) }
 
@@ -122,18 +141,24 @@ public final class FileIngest {
     public func needsReopen() -> Bool {
         guard let file else { return true }
         if file.size < splitter.consumed { return true }
+        // Truncated and written again past our offset before we looked: the first bytes changed.
+        if let opened = FileIdentity(identity), !file.matches(opened) { return true }
         guard let current = try? FileSource(path: path) else { return false }
         let a = current.identity(fingerprintLength: 0), b = file.identity(fingerprintLength: 0)
         return a.device != b.device || a.inode != b.inode
     }
 
-    /// After a rotation: drain the old file, then start on the new one from its beginning.
+    /// After a rotation: drain the old file, then read the new one from its beginning. After a
+    /// truncation the open file holds new content, so there is nothing old to drain.
     public func reopen() throws -> SeriesValues {
-        var changes = try readAvailable()
-        let oldTruncated = (file?.size ?? 0) < splitter.consumed
-        try begin(FileSource(path: path), at: 0, correlator: ingestor?.correlatorState ?? CorrelatorState())
+        let replacement = try FileSource(path: path)
+        let old = file?.identity(fingerprintLength: 0), new = replacement.identity(fingerprintLength: 0)
+        let renamed = old.map { $0.device != new.device || $0.inode != new.inode } ?? true
+        var changes: SeriesValues = [:]
+        if renamed, file != nil { changes = try readAvailable() }
+        try begin(replacement, at: 0, correlator: ingestor?.correlatorState ?? CorrelatorState())
         notices.append(
-            oldTruncated ? "\(path): truncated; reading from the start" : "\(path): replaced; reading the new file")
+            renamed ? "\(path): replaced; reading the new file" : "\(path): truncated; reading from the start")
         changes.add(try readAvailable())
         return changes
     }

@@ -24,12 +24,12 @@ public final class Ingestor {
 
     public init(
         source: String, ledger: Ledger, profile: Profile, envelopes: EnvelopeParser, maxLineBytes: Int,
-        correlator state: CorrelatorState, toolCap: Int = 64
+        correlator state: CorrelatorState, fileRun: String? = nil, toolCap: Int = 64
     ) throws {
         self.source = source
         self.ledger = ledger
         self.extractor = try Extractor(profile: profile, envelopes: envelopes, maxLineBytes: maxLineBytes)
-        self.correlator = Correlator(profile: profile, state: state)
+        self.correlator = Correlator(profile: profile, state: state, fileRun: fileRun)
         let admitted = try ledger.rollups().keys.filter { $0.name == Metrics.toolUses.name }.compactMap(\.labels.last)
         self.labeler = ToolLabeler(cap: toolCap, admitted: Set(admitted.filter { $0 != "other" }))
     }

@@ -10,12 +10,13 @@ public struct SourceError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// Which file an offset refers to: device and inode, plus a hash of its first bytes so that a file
-/// replaced under the same name (or a reused inode) is recognised.
+/// Which file an offset refers to: device and inode, plus a hash of its first bytes (up to 4 KiB) so
+/// that a file replaced under the same name, a reused inode, or a file truncated and written again
+/// is recognised. Log lines share long prefixes (timestamp, logger name), so a few bytes would not do.
 public struct FileIdentity: Equatable, Sendable, CustomStringConvertible {
     public var device: UInt64
     public var inode: UInt64
-    /// How many leading bytes the fingerprint covers (fewer than 64 while the file is small).
+    /// How many leading bytes the fingerprint covers (fewer than the maximum while the file is small).
     public var fingerprintLength: Int
     public var fingerprint: UInt64
 
@@ -60,11 +61,13 @@ public final class FileSource {
         return fstat(fd, &st) == 0 ? Int64(st.st_size) : 0
     }
 
-    /// The file's identity, with the fingerprint over `length` leading bytes (at most 64).
+    public static let fingerprintBytes = 4096
+
+    /// The file's identity, with the fingerprint over `length` leading bytes (at most 4 KiB).
     public func identity(fingerprintLength length: Int? = nil) -> FileIdentity {
         var st = stat()
         fstat(fd, &st)
-        let want = min(length ?? 64, 64)
+        let want = min(length ?? Self.fingerprintBytes, Self.fingerprintBytes)
         var head = [UInt8](repeating: 0, count: want)
         let n = want == 0 ? 0 : head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, 0) }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a

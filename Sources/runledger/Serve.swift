@@ -32,14 +32,14 @@ struct Serve: AsyncParsableCommand {
             }
             let ingestOptions = try makeIngestOptions(settings, utcOffset: options.utcOffset)
             let ledger = try openLedger(dbPath)
+            let follower = Follower(patterns: sources, ledger: ledger, options: ingestOptions)
             let metrics = LiveMetrics(
                 rollups: try ledger.rollups(), workflows: Profile.automagik.knownWorkflows + settings.workflows,
-                sources: sources, version: RunLedgerCommand.version)
-            let board = SourceBoard(sources: sources)
+                sources: follower.sourceNames, version: RunLedgerCommand.version)
+            let board = SourceBoard(sources: follower.sourceNames)
             var logger = Logger(label: "runledger")
             logger.logLevel = .info
-            let ingest = IngestService(
-                paths: sources, ledger: ledger, options: ingestOptions, metrics: metrics, board: board, logger: logger)
+            let ingest = IngestService(follower: follower, metrics: metrics, board: board, logger: logger)
             let state = ServerState(
                 metrics: metrics, ledger: LedgerReader(path: dbPath), sources: board, version: RunLedgerCommand.version)
             let app = Application(
@@ -60,12 +60,10 @@ struct Serve: AsyncParsableCommand {
     }
 }
 
-/// Follows the log files on a dedicated thread (file reads and SQLite commits block), applying each
-/// commit's change to the live metrics. Stops at graceful shutdown after its current batch.
+/// Runs the follower on a dedicated thread (file reads, journal waits and SQLite commits block),
+/// applying each commit's change to the live metrics. Stops at graceful shutdown after its current pass.
 final class IngestService: Service, @unchecked Sendable {
-    private let paths: [String]
-    private let ledger: Ledger
-    private let options: FileIngest.Options
+    private let follower: Follower
     private let metrics: LiveMetrics
     private let board: SourceBoard
     private let logger: Logger
@@ -73,13 +71,8 @@ final class IngestService: Service, @unchecked Sendable {
     private var stopRequested = false
     private var finished = false
 
-    init(
-        paths: [String], ledger: Ledger, options: FileIngest.Options, metrics: LiveMetrics, board: SourceBoard,
-        logger: Logger
-    ) {
-        self.paths = paths
-        self.ledger = ledger
-        self.options = options
+    init(follower: Follower, metrics: LiveMetrics, board: SourceBoard, logger: Logger) {
+        self.follower = follower
         self.metrics = metrics
         self.board = board
         self.logger = logger
@@ -87,7 +80,7 @@ final class IngestService: Service, @unchecked Sendable {
 
     func run() async throws {
         let thread = Thread { [self] in
-            follow()
+            follower.run(until: { lock.withLock { stopRequested } }, publish)
             lock.withLock { finished = true }
         }
         thread.name = "runledger-ingest"
@@ -97,53 +90,21 @@ final class IngestService: Service, @unchecked Sendable {
         while !lock.withLock({ finished }) { try? await Task.sleep(for: .milliseconds(10)) }
     }
 
-    private var shouldStop: Bool { lock.withLock { stopRequested } }
-
-    private func follow() {
-        var ingests: [String: FileIngest] = [:]
-        var reported: [String: String] = [:]
-        while !shouldStop {
-            for path in paths {
-                do {
-                    let ingest: FileIngest
-                    if let existing = ingests[path] {
-                        ingest = existing
-                    } else {
-                        ingest = FileIngest(path: path, ledger: ledger, options: options)
-                        try ingest.open()
-                        ingests[path] = ingest
-                    }
-                    let changes = ingest.needsReopen() ? try ingest.reopen() : try ingest.readAvailable()
-                    metrics.apply(changes)
-                    metrics.setSourceUp(path, true)
-                    metrics.setSourceLag(path, bytes: ingest.lagBytes)
-                    let (offset, lines) = ingest.readPosition
-                    board.update(path) {
-                        $0.up = true
-                        $0.offset = offset
-                        $0.lines = lines
-                        $0.detail = nil
-                        $0.lastProblem = ingest.lastProblem
-                    }
-                    for notice in ingest.notices where reported[path + notice] == nil {
-                        reported[path + notice] = notice
-                        logger.notice("\(notice)")
-                    }
-                    reported[path] = nil
-                } catch {
-                    ingests[path] = nil
-                    metrics.setSourceUp(path, false)
-                    board.update(path) {
-                        $0.up = false
-                        $0.detail = "\(error)"
-                    }
-                    if reported[path] != "\(error)" {
-                        reported[path] = "\(error)"
-                        logger.warning("\(error); retrying")
-                    }
-                }
+    private func publish(_ u: SourceUpdate) {
+        metrics.apply(u.changes)
+        metrics.setSourceUp(u.source, u.up)
+        if u.up { metrics.setSourceLag(u.source, bytes: u.lagBytes) }
+        board.update(u.source) {
+            $0.up = u.up
+            $0.detail = u.detail
+            if u.up {
+                $0.offset = u.offset
+                $0.lines = u.lines
+                $0.lastProblem = u.lastProblem
             }
-            usleep(50_000)
+        }
+        for notice in u.notices {
+            if u.up { logger.notice("\(notice)") } else { logger.warning("\(notice); waiting for it") }
         }
     }
 }

@@ -24,10 +24,16 @@ public final class Correlator {
 
     public let limits: Limits
 
-    public init(profile: Profile, state: CorrelatorState = CorrelatorState(), limits: Limits = Limits()) {
+    /// The run a per-run file belongs to (`logs/run_{run_id}.log`): its lines need not name it.
+    public let fileRun: String?
+
+    public init(
+        profile: Profile, state: CorrelatorState = CorrelatorState(), limits: Limits = Limits(), fileRun: String? = nil
+    ) {
         self.rules = profile.rules
         self.state = state
         self.limits = limits
+        self.fileRun = fileRun
     }
 
     /// Feeds one line's extraction; appends what it decided to `out`.
@@ -108,6 +114,11 @@ public final class Correlator {
     // MARK: Links
 
     private func resolve(_ key: ExtractedKey?) -> String? {
+        if case .run(let id)? = key { return id }
+        return linked(key) ?? fileRun
+    }
+
+    private func linked(_ key: ExtractedKey?) -> String? {
         switch key {
         case .run(let id): return id
         case .dbId(let id): return state.links.last { $0.kind == .dbId && $0.id == id }?.runId

@@ -1,0 +1,94 @@
+import RunLedgerCore
+import RunLedgerSources
+import RunLedgerStore
+
+/// What the follower tells the world after each pass over a source.
+public struct SourceUpdate: Sendable {
+    public var source: String
+    public var up: Bool
+    public var offset: Int64 = 0
+    public var lines: Int64 = 0
+    public var lagBytes: Int64 = 0
+    /// Why the source is down, when it is.
+    public var detail: String?
+    public var lastProblem: String?
+    /// Something the operator should read once (a file was replaced, truncated, …).
+    public var notices: [String] = []
+    /// The change of every ledger-derived series committed by this pass.
+    public var changes: SeriesValues = [:]
+}
+
+/// Follows files like `tail -F`: by name, across rename rotation (the old file is drained before the
+/// new one is read), copytruncate, deletion and re-creation; glob patterns pick up new files as they
+/// appear. Wakes on inotify events, and at least every `fallbackMs` in case none arrive.
+public final class Follower {
+    private let patterns: [String]
+    private let ledger: Ledger
+    private let options: FileIngest.Options
+    private let waiter = ChangeWaiter()
+    private var files: [String: FileIngest] = [:]
+    private var reportedErrors: [String: String] = [:]
+    public var fallbackMs: Int32 = 250
+
+    public init(patterns: [String], ledger: Ledger, options: FileIngest.Options) {
+        self.patterns = patterns
+        self.ledger = ledger
+        self.options = options
+    }
+
+    /// The sources to report on: every plain path (even missing), and each file a pattern matches.
+    public var sourceNames: [String] {
+        var names: [String] = []
+        for p in patterns {
+            for path in expandGlob(p) where !names.contains(path) { names.append(path) }
+        }
+        return names
+    }
+
+    /// Reads every source once; `report` gets one update per source.
+    public func pass(_ report: (SourceUpdate) -> Void) {
+        for path in sourceNames {
+            waiter.watch(directory: directory(of: path))
+            report(pass(path))
+        }
+    }
+
+    /// Passes until `shouldStop` says so, sleeping between passes until something changes.
+    public func run(until shouldStop: () -> Bool, _ report: (SourceUpdate) -> Void) {
+        while !shouldStop() {
+            pass(report)
+            waiter.wait(timeoutMs: fallbackMs)
+        }
+    }
+
+    private func pass(_ path: String) -> SourceUpdate {
+        do {
+            let ingest: FileIngest
+            if let existing = files[path] {
+                ingest = existing
+            } else {
+                ingest = FileIngest(path: path, ledger: ledger, options: options)
+                try ingest.open()
+                files[path] = ingest
+            }
+            let changes = ingest.needsReopen() ? try ingest.reopen() : try ingest.readAvailable()
+            let (offset, lines) = ingest.readPosition
+            reportedErrors[path] = nil
+            let notices = ingest.takeNotices()
+            return SourceUpdate(
+                source: path, up: true, offset: offset, lines: lines, lagBytes: ingest.lagBytes, detail: nil,
+                lastProblem: ingest.lastProblem, notices: notices, changes: changes)
+        } catch {
+            files[path] = nil
+            let text = "\(error)"
+            let first = reportedErrors[path] != text
+            reportedErrors[path] = text
+            return SourceUpdate(source: path, up: false, detail: text, notices: first ? [text] : [])
+        }
+    }
+
+    private func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+}
