@@ -29,7 +29,7 @@ let package = Package(
         // The SQLite ledger: schema, batched transactions, positions, rollups.
         .target(name: "RunLedgerStore", dependencies: ["RunLedgerCore", "CSQLite"], swiftSettings: languageMode),
         // Byte sources: files (and, later, journald and stdin).
-        .target(name: "RunLedgerSources", dependencies: ["RunLedgerCore"], swiftSettings: languageMode),
+        .target(name: "RunLedgerSources", dependencies: ["RunLedgerCore", "CSystemd"], swiftSettings: languageMode),
         // Source -> extract -> correlate -> ledger, committed with the source position.
         .target(
             name: "RunLedgerIngest",

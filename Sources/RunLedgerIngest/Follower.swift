@@ -18,47 +18,90 @@ public struct SourceUpdate: Sendable {
     public var changes: SeriesValues = [:]
 }
 
-/// Follows files like `tail -F`: by name, across rename rotation (the old file is drained before the
+/// Follows files like `tail -F`, and journals through sd-journal: by name, across rename rotation (the old file is drained before the
 /// new one is read), copytruncate, deletion and re-creation; glob patterns pick up new files as they
 /// appear. Wakes on inotify events, and at least every `fallbackMs` in case none arrive.
 public final class Follower {
     private let patterns: [String]
+    private let journalSelections: [JournalSelection]
+    private let journalStart: JournalIngest.Start
     private let ledger: Ledger
     private let options: FileIngest.Options
     private let waiter = ChangeWaiter()
     private var files: [String: FileIngest] = [:]
+    private var journals: [String: JournalIngest] = [:]
     private var reportedErrors: [String: String] = [:]
-    public var fallbackMs: Int32 = 250
+    /// journald writes its files through mmap, which raises no inotify event, so journals are
+    /// picked up by this poll; files are usually picked up at once through inotify.
+    public var fallbackMs: Int32 = 100
 
-    public init(patterns: [String], ledger: Ledger, options: FileIngest.Options) {
+    public init(
+        patterns: [String], journals: [JournalSelection] = [], journalStart: JournalIngest.Start = .end, ledger: Ledger,
+        options: FileIngest.Options
+    ) {
         self.patterns = patterns
+        self.journalSelections = journals
+        self.journalStart = journalStart
         self.ledger = ledger
         self.options = options
     }
 
-    /// The sources to report on: every plain path (even missing), and each file a pattern matches.
+    /// The sources to report on: every plain path (even missing), each file a pattern matches, each journal.
     public var sourceNames: [String] {
         var names: [String] = []
         for p in patterns {
             for path in expandGlob(p) where !names.contains(path) { names.append(path) }
         }
-        return names
+        return names + journalSelections.map(\.name)
     }
 
     /// Reads every source once; `report` gets one update per source.
     public func pass(_ report: (SourceUpdate) -> Void) {
-        for path in sourceNames {
-            waiter.watch(directory: directory(of: path))
-            report(pass(path))
+        for p in patterns {
+            for path in expandGlob(p) {
+                waiter.watch(directory: directory(of: path))
+                report(pass(path))
+            }
         }
+        for selection in journalSelections { report(pass(selection)) }
     }
 
     /// Passes until `shouldStop` says so, sleeping between passes until something changes.
     public func run(until shouldStop: () -> Bool, _ report: (SourceUpdate) -> Void) {
         while !shouldStop() {
             pass(report)
-            waiter.wait(timeoutMs: fallbackMs)
+            waiter.wait(timeoutMs: fallbackMs, extra: journals.values.compactMap(\.wakeup))
         }
+    }
+
+    private func pass(_ selection: JournalSelection) -> SourceUpdate {
+        let name = selection.name
+        do {
+            let ingest: JournalIngest
+            if let existing = journals[name] {
+                ingest = existing
+            } else {
+                ingest = JournalIngest(selection: selection, ledger: ledger, options: options, start: journalStart)
+                try ingest.open()
+                journals[name] = ingest
+            }
+            let changes = try ingest.readAvailable()
+            reportedErrors[name] = nil
+            let (entries, lines) = ingest.readPosition
+            return SourceUpdate(
+                source: name, up: true, offset: entries, lines: lines, lagBytes: 0, detail: nil,
+                lastProblem: ingest.lastProblem, notices: ingest.takeNotices(), changes: changes)
+        } catch {
+            journals[name] = nil
+            return failed(name, error)
+        }
+    }
+
+    private func failed(_ name: String, _ error: any Error) -> SourceUpdate {
+        let text = "\(error)"
+        let first = reportedErrors[name] != text
+        reportedErrors[name] = text
+        return SourceUpdate(source: name, up: false, detail: text, notices: first ? [text] : [])
     }
 
     private func pass(_ path: String) -> SourceUpdate {
@@ -80,10 +123,7 @@ public final class Follower {
                 lastProblem: ingest.lastProblem, notices: notices, changes: changes)
         } catch {
             files[path] = nil
-            let text = "\(error)"
-            let first = reportedErrors[path] != text
-            reportedErrors[path] = text
-            return SourceUpdate(source: path, up: false, detail: text, notices: first ? [text] : [])
+            return failed(path, error)
         }
     }
 

@@ -37,8 +37,10 @@ public final class Ingestor {
     public var correlatorState: CorrelatorState { correlator.state }
 
     /// Processes one complete line (without its newline). Never throws for bad input.
-    public func process(_ line: Bytes, lineNumber: Int64) throws {
-        let x = extractor.extract(line)
+    /// `fallbackTimeMs` dates lines whose envelope has no time (a journal entry's own timestamp).
+    public func process(_ line: Bytes, lineNumber: Int64, fallbackTimeMs: Int64? = nil) throws {
+        var x = extractor.extract(line)
+        if x.timeMs == nil { x.timeMs = fallbackTimeMs }
         lineCounts[x.result, default: 0] += 1
         linesSinceCommit += 1
         if x.result == .malformed { lastProblem = "\(source):\(lineNumber): \(x.problem ?? "malformed")" }

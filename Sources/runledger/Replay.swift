@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RunLedgerCore
 import RunLedgerIngest
+import RunLedgerSources
 import RunLedgerStore
 
 struct Replay: AsyncParsableCommand {
@@ -22,20 +23,36 @@ struct Replay: AsyncParsableCommand {
             let dbPath = db ?? settings.db
             guard let dbPath else { throw Failure("replay needs --db PATH (or \"db\" in the config file)") }
             let sources = options.sources.isEmpty ? settings.sources : options.sources
-            guard !sources.isEmpty else { throw Failure("replay needs at least one log file") }
+            let journal = try options.journal(settings)
+            guard !sources.isEmpty || journal != nil else {
+                throw Failure("replay needs at least one log file or a journal")
+            }
             var ingestOptions = try makeIngestOptions(settings, utcOffset: options.utcOffset)
             if let n = batchLines {
                 guard n > 0 else { throw Failure("--batch-lines \(n): must be a positive number of lines") }
                 ingestOptions.batchLines = n
             }
             let ledger = try openLedger(dbPath)
-            for path in sources {
-                let ingest = FileIngest(path: path, ledger: ledger, options: ingestOptions)
+            for pattern in sources {
+                let paths = expandGlob(pattern)
+                if paths.isEmpty { throw Failure("\(pattern): no file matches") }
+                for path in paths {
+                    let ingest = FileIngest(path: path, ledger: ledger, options: ingestOptions)
+                    try ingest.open()
+                    for notice in ingest.takeNotices() { printError("runledger: \(notice)") }
+                    let meter = ProgressMeter(label: path)
+                    try ingest.readAvailable(progress: stderrIsTerminal ? meter.show : nil)
+                    meter.finish()
+                    if let problem = ingest.lastProblem { printError("runledger: last malformed line: \(problem)") }
+                }
+            }
+            if let journal {
+                let ingest = JournalIngest(
+                    selection: journal, ledger: ledger, options: ingestOptions,
+                    start: try options.start(settings, default: .beginning))
                 try ingest.open()
-                for notice in ingest.notices { printError("runledger: \(notice)") }
-                let meter = ProgressMeter(label: path)
-                try ingest.readAvailable(progress: stderrIsTerminal ? meter.show : nil)
-                meter.finish()
+                try ingest.readAvailable()
+                for notice in ingest.takeNotices() { printError("runledger: \(notice)") }
                 if let problem = ingest.lastProblem { printError("runledger: last malformed line: \(problem)") }
             }
         }

@@ -27,12 +27,15 @@ struct Serve: AsyncParsableCommand {
             let (host, port) = try Settings.parseListen(
                 listen ?? settings.listen ?? "127.0.0.1:9477", origin: "--listen")
             let sources = options.sources.isEmpty ? settings.sources : options.sources
-            guard !sources.isEmpty else {
-                throw Failure("serve needs a log file to follow (or \"sources\" in the config file)")
+            let journal = try options.journal(settings)
+            guard !sources.isEmpty || journal != nil else {
+                throw Failure("serve needs a log file or a journal to follow (or \"sources\" in the config file)")
             }
             let ingestOptions = try makeIngestOptions(settings, utcOffset: options.utcOffset)
             let ledger = try openLedger(dbPath)
-            let follower = Follower(patterns: sources, ledger: ledger, options: ingestOptions)
+            let follower = Follower(
+                patterns: sources, journals: journal.map { [$0] } ?? [],
+                journalStart: try options.start(settings, default: .end), ledger: ledger, options: ingestOptions)
             let metrics = LiveMetrics(
                 rollups: try ledger.rollups(), workflows: Profile.automagik.knownWorkflows + settings.workflows,
                 sources: follower.sourceNames, version: RunLedgerCommand.version)
@@ -48,7 +51,7 @@ struct Serve: AsyncParsableCommand {
                 onServerRunning: { channel in
                     let port = channel.localAddress?.port ?? port
                     printError(
-                        "runledger: serving http://\(host):\(port)/ (ledger \(dbPath); following \(sources.joined(separator: ", ")))"
+                        "runledger: serving http://\(host):\(port)/ (ledger \(dbPath); following \(follower.sourceNames.joined(separator: ", ")))"
                     )
                 },
                 logger: logger)

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import RunLedgerCore
+import RunLedgerIngest
+import RunLedgerSources
 
 /// The configuration file (JSON). Every key is optional; flags override the file.
 ///
@@ -23,8 +25,13 @@ struct Settings {
     var workflows: [String] = []
     var utcOffset: String?
     var toolLabelCap: Int?
+    var journal: JournalSelection?
+    var journalStart: String?
 
-    static let keys: Set<String> = ["db", "listen", "sources", "profile", "workflows", "utc_offset", "tool_label_cap"]
+    static let keys: Set<String> = [
+        "db", "listen", "sources", "profile", "workflows", "utc_offset", "tool_label_cap", "journal",
+    ]
+    static let journalKeys: Set<String> = ["units", "identifiers", "matches", "directory", "files", "start"]
 
     /// Reads and validates a config file; the error names the file and the key at fault.
     static func load(_ path: String) throws -> Settings {
@@ -66,6 +73,38 @@ struct Settings {
             }
             s.toolLabelCap = n
         }
+        if let v = dict["journal"] {
+            guard let j = v as? [String: Any] else { throw Failure("\(path): \"journal\" must be an object") }
+            for key in j.keys.sorted() where !journalKeys.contains(key) {
+                throw Failure(
+                    "\(path): unknown key \"journal.\(key)\" (known: \(journalKeys.sorted().joined(separator: ", ")))")
+            }
+            func list(_ key: String) throws -> [String] {
+                guard let v = j[key] else { return [] }
+                guard let l = v as? [String], l.allSatisfy({ !$0.isEmpty }) else {
+                    throw Failure("\(path): \"journal.\(key)\" must be a list of non-empty strings")
+                }
+                return l
+            }
+            var sel = JournalSelection()
+            sel.units = try list("units")
+            sel.identifiers = try list("identifiers")
+            sel.matches = try list("matches")
+            sel.files = try list("files")
+            if let d = j["directory"] {
+                guard let dir = d as? String, !dir.isEmpty else {
+                    throw Failure("\(path): \"journal.directory\" must be a non-empty string")
+                }
+                sel.directories = [dir]
+            }
+            if let st = j["start"] {
+                guard let text = st as? String, text == "beginning" || text == "end" else {
+                    throw Failure("\(path): \"journal.start\" must be \"beginning\" or \"end\"")
+                }
+                s.journalStart = text
+            }
+            s.journal = sel
+        }
         guard s.profile == "automagik" else {
             throw Failure("\(path): \"profile\" is \"\(s.profile)\"; the built-in profile is \"automagik\"")
         }
@@ -103,10 +142,59 @@ struct SourceOptions: ParsableArguments {
     @Option(name: .long, help: "The executor's UTC offset: local, Z, +HH:MM or -HH:MM (its timestamps have no zone).")
     var utcOffset: String?
 
-    @Argument(help: "Log files to read.")
+    @Option(name: .customLong("journal-unit"), help: "Read the journal of this systemd unit (repeatable).")
+    var journalUnits: [String] = []
+
+    @Option(
+        name: .customLong("journal-identifier"), help: "Read journal entries with this SYSLOG_IDENTIFIER (repeatable).")
+    var journalIdentifiers: [String] = []
+
+    @Option(name: .customLong("journal-match"), help: "Read journal entries matching FIELD=VALUE (repeatable).")
+    var journalMatches: [String] = []
+
+    @Option(
+        name: .customLong("journal-dir"), help: "Read the journal files in this directory instead of the local journal."
+    )
+    var journalDirectory: String?
+
+    @Option(
+        name: .customLong("journal-file"), help: "Read this journal file instead of the local journal (repeatable).")
+    var journalFiles: [String] = []
+
+    @Option(name: .customLong("journal-start"), help: "Where a journal never read before starts: beginning or end.")
+    var journalStart: String?
+
+    @Argument(help: "Log files or glob patterns to read.")
     var sources: [String] = []
 
     func settings() throws -> Settings {
         try config.map(Settings.load) ?? Settings()
+    }
+
+    /// The journal to read, from the flags or else the config file; nil when none is asked for.
+    func journal(_ settings: Settings) throws -> JournalSelection? {
+        var j = JournalSelection()
+        j.units = journalUnits
+        j.identifiers = journalIdentifiers
+        j.matches = journalMatches
+        j.directories = journalDirectory.map { [$0] } ?? []
+        j.files = journalFiles
+        if j.isEmpty, let fromConfig = settings.journal { j = fromConfig }
+        guard !j.isEmpty else { return nil }
+        for m in j.matches {
+            guard let eq = m.firstIndex(of: "="), eq > m.startIndex,
+                m[..<eq].allSatisfy({ $0.isUppercase || $0.isNumber || $0 == "_" })
+            else { throw Failure("--journal-match \(m): not FIELD=VALUE (FIELD in capitals, like _SYSTEMD_UNIT=x)") }
+        }
+        return j
+    }
+
+    /// `beginning` or `end`, from the flag, the config file, or the command's default.
+    func start(_ settings: Settings, default d: JournalIngest.Start) throws -> JournalIngest.Start {
+        guard let text = journalStart ?? settings.journalStart else { return d }
+        guard let s = JournalIngest.Start(rawValue: text) else {
+            throw Failure("--journal-start \(text): must be beginning or end")
+        }
+        return s
     }
 }
