@@ -1,7 +1,7 @@
 # RunLedger: `make run` starts the sidecar on the bundled example log; `make test` runs every test.
 SWIFT ?= swift
 # System packages the build and the tests need (promtool comes with prometheus).
-DEB_PACKAGES := libsqlite3-dev libcurl4-openssl-dev libsystemd-dev systemd-journal-remote prometheus
+DEB_PACKAGES := libsqlite3-dev libcurl4-openssl-dev libsystemd-dev zlib1g-dev systemd-journal-remote prometheus
 LISTEN ?= 127.0.0.1:9477
 DB ?= data/runledger.db
 SOURCE ?= examples/executor.log

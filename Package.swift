@@ -23,13 +23,15 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
         .systemLibrary(name: "CSystemd", path: "Sources/CSystemd"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
 
         // Pure logic: envelopes, profiles and rules, correlation, run records, detectors, metric math. No I/O.
         .target(name: "RunLedgerCore", swiftSettings: languageMode),
         // The SQLite ledger: schema, batched transactions, positions, rollups.
         .target(name: "RunLedgerStore", dependencies: ["RunLedgerCore", "CSQLite"], swiftSettings: languageMode),
         // Byte sources: files (and, later, journald and stdin).
-        .target(name: "RunLedgerSources", dependencies: ["RunLedgerCore", "CSystemd"], swiftSettings: languageMode),
+        .target(
+            name: "RunLedgerSources", dependencies: ["RunLedgerCore", "CSystemd", "CZlib"], swiftSettings: languageMode),
         // Source -> extract -> correlate -> ledger, committed with the source position.
         .target(
             name: "RunLedgerIngest",

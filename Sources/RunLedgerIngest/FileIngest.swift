@@ -13,6 +13,8 @@ public final class FileIngest {
         public var chunkBytes = 1 << 20
         /// Longer lines are counted as malformed and skipped without being held in memory.
         public var maxLineBytes = 512 * 1024
+        /// Following (serve): standard input is read without blocking, as it comes.
+        public var following = false
         public var toolCap = 64
         public init() {}
     }
@@ -28,7 +30,7 @@ public final class FileIngest {
     public let sourceName: String
     private let ledger: Ledger
     private let options: Options
-    private var file: FileSource?
+    private var file: (any ByteSource)?
     private var ingestor: Ingestor?
     private var splitter = LineSplitter(startOffset: 0)
     private var identity = ""
@@ -58,7 +60,7 @@ public final class FileIngest {
 
     /// Opens the file and resumes from the saved position when it is the same file.
     public func open() throws {
-        let f = try FileSource(path: path)
+        let f = try openByteSource(path, followingStdin: options.following)
         var start: Int64 = 0
         var state = CorrelatorState()
         lines = 0
@@ -67,7 +69,7 @@ public final class FileIngest {
             // (an open burst, id links) either way, as `reopen()` does while following.
             state = saved.correlator
             lines = saved.lines
-            if let id = FileIdentity(saved.identity), f.matches(id), f.size >= saved.offset {
+            if let id = FileIdentity(saved.identity), f.matches(id), !f.followsByName || f.size >= saved.offset {
                 start = saved.offset
             } else {
                 notices.append("\(path): not the file read before (replaced or truncated); reading it from the start")
@@ -77,9 +79,9 @@ public final class FileIngest {
         try begin(f, at: start, correlator: state)
     }
 
-    private func begin(_ f: FileSource, at offset: Int64, correlator state: CorrelatorState) throws {
+    private func begin(_ f: any ByteSource, at offset: Int64, correlator state: CorrelatorState) throws {
         file = f
-        identity = f.identity().description
+        identity = f.identity(fingerprintLength: nil).description
         splitter = LineSplitter(startOffset: offset, maxLine: options.maxLineBytes)
         ingestor = try Ingestor(
             source: sourceName, ledger: ledger, profile: options.profile, envelopes: options.envelopes,
@@ -134,12 +136,16 @@ public final class FileIngest {
         return String(id)
     }
 
+    /// A stream that has ended for good (stdin closed): nothing more will come.
+    public var ended: Bool { file?.ended ?? false }
+
     /// Bytes in the open file past what has been read (0 once caught up).
     public var lagBytes: Int64 { max(0, (file?.size ?? 0) - splitter.consumed - Int64(splitter.pending)) }
 
     /// Whether the file at `path` is no longer the one open (rotated or truncated): reopen then.
     public func needsReopen() -> Bool {
         guard let file else { return true }
+        guard file.followsByName else { return false }
         if file.size < splitter.consumed { return true }
         // Truncated and written again past our offset before we looked: the first bytes changed.
         if let opened = FileIdentity(identity), !file.matches(opened) { return true }

@@ -2,6 +2,10 @@ import RunLedgerCore
 import RunLedgerSources
 import RunLedgerStore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// What the follower tells the world after each pass over a source.
 public struct SourceUpdate: Sendable {
     public var source: String
@@ -59,6 +63,10 @@ public final class Follower {
     public func pass(_ report: (SourceUpdate) -> Void) {
         for p in patterns {
             for path in expandGlob(p) {
+                if path == "-" {
+                    if !stdinEnded { report(passStdin()) }
+                    continue
+                }
                 waiter.watch(directory: directory(of: path))
                 report(pass(path))
             }
@@ -70,7 +78,9 @@ public final class Follower {
     public func run(until shouldStop: () -> Bool, _ report: (SourceUpdate) -> Void) {
         while !shouldStop() {
             pass(report)
-            waiter.wait(timeoutMs: fallbackMs, extra: journals.values.compactMap(\.wakeup))
+            var extra = journals.values.compactMap(\.wakeup)
+            if patterns.contains("-"), !stdinEnded { extra.append((0, Int16(POLLIN))) }
+            waiter.wait(timeoutMs: fallbackMs, extra: extra)
         }
     }
 
@@ -95,6 +105,19 @@ public final class Follower {
             journals[name] = nil
             return failed(name, error)
         }
+    }
+
+    private var stdinEnded = false
+
+    private func passStdin() -> SourceUpdate {
+        var u = pass("-")
+        if let ingest = files["-"], ingest.ended {
+            stdinEnded = true
+            u.up = false
+            u.detail = "stdin ended"
+            u.notices.append("stdin ended; the other sources are still followed")
+        }
+        return u
     }
 
     private func failed(_ name: String, _ error: any Error) -> SourceUpdate {

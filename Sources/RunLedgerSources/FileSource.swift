@@ -38,8 +38,41 @@ public struct FileIdentity: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
+/// Bytes a `FileIngest` reads: a log file, standard input, or a gzip-rotated file.
+public protocol ByteSource: AnyObject {
+    var path: String { get }
+    /// Bytes there are now (0 when a stream cannot tell).
+    var size: Int64 { get }
+    func identity(fingerprintLength: Int?) -> FileIdentity
+    /// Up to `buffer.count` bytes at `offset` (a stream reads on from where it is); 0 when none now.
+    func read(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+    /// A file that can be rotated, truncated or replaced under its name (not stdin, not a .gz).
+    var followsByName: Bool { get }
+    /// A stream that has ended for good (stdin closed).
+    var ended: Bool { get }
+}
+
+extension ByteSource {
+    public var followsByName: Bool { false }
+    public var ended: Bool { false }
+
+    /// Whether `saved` names this source as it is now.
+    public func matches(_ saved: FileIdentity) -> Bool {
+        identity(fingerprintLength: saved.fingerprintLength) == saved
+    }
+}
+
+/// Opens `path` as the right kind of source: `-` is standard input, `*.gz` is gzip, else a file.
+public func openByteSource(_ path: String, followingStdin: Bool) throws -> any ByteSource {
+    if path == "-" { return StdinSource(nonBlocking: followingStdin) }
+    if path.hasSuffix(".gz") { return try GzipSource(path: path) }
+    return try FileSource(path: path)
+}
+
 /// An open log file, read by offset. The file stays open, so a rename does not lose what was written.
-public final class FileSource {
+public final class FileSource: ByteSource {
+    public var followsByName: Bool { true }
+
     public let path: String
     private let fd: Int32
 
@@ -74,11 +107,6 @@ public final class FileSource {
         for b in head.prefix(max(0, n)) { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
         return FileIdentity(
             device: UInt64(st.st_dev), inode: UInt64(st.st_ino), fingerprintLength: max(0, n), fingerprint: hash)
-    }
-
-    /// Whether `saved` names this file as it is now.
-    public func matches(_ saved: FileIdentity) -> Bool {
-        identity(fingerprintLength: saved.fingerprintLength) == saved
     }
 
     /// Reads up to `buffer.count` bytes at `offset`; returns 0 at the end of the file.

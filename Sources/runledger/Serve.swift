@@ -18,6 +18,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "HOST:PORT to serve on; default 127.0.0.1:9477 (port 0 picks a free port).")
     var listen: String?
 
+    @Flag(name: .long, help: "Also read log lines from standard input (the same as the source -).")
+    var stdin = false
+
     @OptionGroup var options: SourceOptions
 
     func run() async throws {
@@ -26,12 +29,14 @@ struct Serve: AsyncParsableCommand {
             let dbPath = db ?? settings.db ?? "./data/runledger.db"
             let (host, port) = try Settings.parseListen(
                 listen ?? settings.listen ?? "127.0.0.1:9477", origin: "--listen")
-            let sources = options.sources.isEmpty ? settings.sources : options.sources
+            var sources = options.sources.isEmpty ? settings.sources : options.sources
+            if stdin, !sources.contains("-") { sources.append("-") }
             let journal = try options.journal(settings)
             guard !sources.isEmpty || journal != nil else {
                 throw Failure("serve needs a log file or a journal to follow (or \"sources\" in the config file)")
             }
-            let ingestOptions = try makeIngestOptions(settings, utcOffset: options.utcOffset)
+            var ingestOptions = try makeIngestOptions(settings, utcOffset: options.utcOffset)
+            ingestOptions.following = true
             let ledger = try openLedger(dbPath)
             let follower = Follower(
                 patterns: sources, journals: journal.map { [$0] } ?? [],
