@@ -1,3 +1,4 @@
+import Foundation
 import RunLedgerCore
 import RunLedgerSources
 import RunLedgerStore
@@ -58,25 +59,53 @@ public final class FileIngest {
     /// How far the file has been read: the offset after the last complete line, and lines read.
     public var readPosition: (offset: Int64, lines: Int64) { (splitter.consumed, lines) }
 
-    /// Opens the file and resumes from the saved position when it is the same file.
-    public func open() throws {
+    /// Opens the file and resumes from the saved position when it is the same file. When the file was
+    /// rotated while RunLedger was not running, the old file is looked for under another name in the
+    /// same directory (`x.log.1`) and its unread tail is read first; returns what that committed.
+    @discardableResult
+    public func open() throws -> SeriesValues {
         let f = try openByteSource(path, followingStdin: options.following)
         var start: Int64 = 0
         var state = CorrelatorState()
+        var changes: SeriesValues = [:]
         lines = 0
         if let saved = try ledger.position(of: sourceName) {
             // The executor's stream goes on in a rotated or truncated file: keep the correlator's memory
             // (an open burst, id links) either way, as `reopen()` does while following.
             state = saved.correlator
             lines = saved.lines
-            if let id = FileIdentity(saved.identity), f.matches(id), !f.followsByName || f.size >= saved.offset {
+            let id = FileIdentity(saved.identity)
+            if let id, f.matches(id), !f.followsByName || f.size >= saved.offset {
                 start = saved.offset
+            } else if let id, f.followsByName, let rotated = Self.findRotated(id, near: path) {
+                try begin(rotated, at: saved.offset, correlator: state)
+                changes = try readAvailable()
+                state = ingestor?.correlatorState ?? state
+                notices.append("\(path): rotated while not followed; read the rest of \(rotated.path) first")
             } else {
                 notices.append("\(path): not the file read before (replaced or truncated); reading it from the start")
             }
             committedOnce = true
         }
         try begin(f, at: start, correlator: state)
+        return changes
+    }
+
+    /// The file in `path`'s directory that is the one `saved` names (same device, inode and first bytes).
+    static func findRotated(_ saved: FileIdentity, near path: String) -> FileSource? {
+        let dir = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.isEmpty ? "/" : dir) else {
+            return nil
+        }
+        for name in names.sorted() {
+            let candidate = (dir.isEmpty ? "" : dir) + "/" + name
+            var st = stat()
+            guard stat(candidate, &st) == 0, UInt64(st.st_ino) == saved.inode, UInt64(st.st_dev) == saved.device,
+                let f = try? FileSource(path: candidate), f.matches(saved)
+            else { continue }
+            return f
+        }
+        return nil
     }
 
     private func begin(_ f: any ByteSource, at offset: Int64, correlator state: CorrelatorState) throws {

@@ -130,14 +130,16 @@ public final class Follower {
     private func pass(_ path: String) -> SourceUpdate {
         do {
             let ingest: FileIngest
+            var opened: SeriesValues = [:]
             if let existing = files[path] {
                 ingest = existing
             } else {
                 ingest = FileIngest(path: path, ledger: ledger, options: options)
-                try ingest.open()
+                opened = try ingest.open()
                 files[path] = ingest
             }
-            let changes = ingest.needsReopen() ? try ingest.reopen() : try ingest.readAvailable()
+            var changes = ingest.needsReopen() ? try ingest.reopen() : try ingest.readAvailable()
+            changes.add(opened)
             let (offset, lines) = ingest.readPosition
             reportedErrors[path] = nil
             let notices = ingest.takeNotices()

@@ -66,4 +66,80 @@ import Testing
         let metricsOnce = try runledger("metrics", "--db", dir.file("once.db")).stdout
         #expect(try runledger("metrics", "--db", dir.file("killed.db")).stdout == metricsOnce)
     }
+
+    @Test func serveKilledWhileTheFileIsAppendedAndRotatedEndsLikeOnePass() throws {
+        let dir = TempDir()
+        let python = try #require(which("python3"))
+        let gen = try run(
+            python,
+            [
+                Paths.root.appendingPathComponent("tools/gen-executor-log.py").path, "--runs", "1800", "--seed", "8",
+                "--log", dir.file("all.log"), "--truth", dir.file("truth.json"),
+            ])
+        #expect(gen.status == 0)
+        let all = try String(contentsOfFile: dir.file("all.log"), encoding: .utf8).split(separator: "\n").map {
+            $0 + "\n"
+        }
+        #expect(all.count > 50_000)
+        _ = try runledger("replay", "--db", dir.file("once.db"), "--utc-offset", "Z", dir.file("all.log"))
+
+        // The executor: appends in chunks, and logrotate renames the file twice (to distinct names).
+        let log = dir.file("x.log")
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let writer = Thread {
+            var handle = try! FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            var rotations = 0
+            for (i, start) in stride(from: 0, to: all.count, by: 250).enumerated() {
+                handle.write(Data(all[start..<min(all.count, start + 250)].joined().utf8))
+                if i > 0, i % 80 == 0, rotations < 2 {
+                    rotations += 1
+                    try! handle.close()
+                    try! FileManager.default.moveItem(atPath: log, toPath: log + ".\(rotations)")
+                    FileManager.default.createFile(atPath: log, contents: nil)
+                    handle = try! FileHandle(forWritingTo: URL(fileURLWithPath: log))
+                }
+                usleep(25_000)
+            }
+            try! handle.close()
+        }
+        writer.start()
+
+        var rng = SystemRandomNumberGenerator()
+        var kills = 0
+        while kills < 20 {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: Paths.binary)
+            p.arguments = ["serve", "--db", dir.file("killed.db"), "--listen", "127.0.0.1:0", "--utc-offset", "Z", log]
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            usleep(UInt32.random(in: 100_000...500_000, using: &rng))
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            kills += 1
+        }
+        for _ in 0..<6000 where !writer.isFinished { usleep(10_000) }
+        #expect(writer.isFinished)
+        // Both rotations happened, some of them while serve was down.
+        #expect(
+            FileManager.default.fileExists(atPath: log + ".1") && FileManager.default.fileExists(atPath: log + ".2"))
+
+        // Once more, to the end, and stopped gracefully.
+        let serve = try ServeProcess(args: ["--db", dir.file("killed.db"), "--utc-offset", "Z", log], dir: dir)
+        let caughtUp = serve.waitFor("/metrics", within: 60) { body in
+            samples(body).filter { $0.key.hasPrefix("runledger_lines_total{") }.values.reduce(0, +) == Double(all.count)
+        }
+        #expect(caughtUp != nil, "serve did not catch up: \(serve.stderr.suffix(500))")
+        #expect(serve.stop() == 0)
+
+        #expect(
+            try runledger("runs", "--db", dir.file("killed.db"), "--json").stdout
+                == runledger("runs", "--db", dir.file("once.db"), "--json").stdout)
+        // The same series, but for the source name on runledger_lines_total.
+        func withoutLines(_ text: String) -> [Substring] {
+            text.split(separator: "\n").filter { !$0.contains("runledger_lines_total") }
+        }
+        #expect(
+            withoutLines(try runledger("metrics", "--db", dir.file("killed.db")).stdout)
+                == withoutLines(try runledger("metrics", "--db", dir.file("once.db")).stdout))
+    }
 }

@@ -52,6 +52,26 @@ import Testing
         #expect(try lines(ledger, log) == 4)
     }
 
+    @Test func aFileRotatedWhileNotFollowedHasItsTailReadFirst() throws {
+        let dir = TempDir()
+        let log = dir.file("x.log")
+        let ledger = try Ledger(path: dir.file("l.db"))
+        try append(startLine + metricsLine, to: log)
+        Follower(patterns: [log], ledger: ledger, options: utcOptions()).pass { _ in }
+        // RunLedger is down: the executor writes on, logrotate renames, the executor writes the end.
+        try append(processingLine, to: log)
+        try FileManager.default.moveItem(atPath: log, toPath: log + ".1")
+        try append(endLine, to: log)
+        var notices: [String] = []
+        Follower(patterns: [log], ledger: ledger, options: utcOptions()).pass { notices += $0.notices }
+        #expect(notices.contains { $0.contains("rotated while not followed") })
+        let r = try #require(try ledger.run(run))
+        #expect(r.cost == 750_000_000)
+        #expect(r.currentStatus == .completed)
+        #expect(r.attribution == .burst)  // the burst spanned both files and stayed whole
+        #expect(try lines(ledger, log) == 4)
+    }
+
     @Test func copytruncateRestartsAtTheBeginning() throws {
         let dir = TempDir()
         let log = dir.file("x.log")
