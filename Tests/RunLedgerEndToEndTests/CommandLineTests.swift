@@ -58,7 +58,8 @@ import Testing
         let journal = dir.file("journal.json")
         try #"{"journal": {"unitz": ["automagik-agents"]}}"#.write(toFile: journal, atomically: true, encoding: .utf8)
         #expect(try runledger("check", "--config", journal).stderr.contains("unknown key \"journal.unitz\""))
-        try #"{"journal": {"units": ["a"], "start": "middle"}}"#.write(toFile: journal, atomically: true, encoding: .utf8)
+        try #"{"journal": {"units": ["a"], "start": "middle"}}"#.write(
+            toFile: journal, atomically: true, encoding: .utf8)
         #expect(try runledger("check", "--config", journal).stderr.contains("\"journal.start\" must be"))
         let badMatch = try runledger("replay", "--db", dir.file("j.db"), "--journal-match", "nonsense")
         #expect(badMatch.status == 1)

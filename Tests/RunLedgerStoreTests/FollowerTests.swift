@@ -176,3 +176,66 @@ import Testing
         #expect(FileIngest.runId(inFileName: "run_a b.log") == nil)
     }
 }
+
+/// Counters never go down when a run's workflow is named after the run has been read.
+@Suite struct CounterMonotonicityTests {
+    let run = "aaaaaaaa-0000-4000-8000-0000000000b1", db = "dddddddd-0000-4000-8000-0000000000b1"
+
+    func line(_ message: String, logger: String = "src.agents.claude_code.agent") -> String {
+        "2025-06-19 18:00:00,000 - \(logger) - INFO - 📝 \u{1B}[92m\(message)\u{1B}[0m\n"
+    }
+
+    func append(_ text: String, to path: String) throws {
+        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        h.seekToEndOfFile()
+        h.write(Data(text.utf8))
+        try h.close()
+    }
+
+    @Test func aWorkflowNamedInALaterReadDoesNotMoveCounts() throws {
+        let dir = TempDir()
+        let log = dir.file("x.log")
+        let ledger = try Ledger(path: dir.file("l.db"))
+        let f = Follower(patterns: [log], ledger: ledger, options: utcOptions())
+        var history: [SeriesValues] = []
+        var totals: SeriesValues = [:]
+        func pass() {
+            f.pass { totals.add($0.changes) }
+            history.append(totals)
+        }
+        try append(line("Created workflow run record \(db) for run_id \(run)"), to: log)
+        pass()
+        try append(line("SDK Executor: Captured final metrics during streaming - Cost: $0.5000, Turns: 3"), to: log)
+        try append(line("SDK Executor: Processing 4 collected messages for data extraction"), to: log)
+        try append(line("Updated session s with final status: completed (workflow_run_id: \(db))"), to: log)
+        pass()
+        try append(line("Background workflow surgeon completed: True"), to: log)  // named in a later read
+        pass()
+        // No counter series ever went down between reads.
+        for (before, after) in zip(history, history.dropFirst()) {
+            for (key, v) in before where Contribution.spec(of: key)?.type != .gauge {
+                #expect((after[key] ?? 0) >= v, "\(key.name)\(key.labels) went from \(v) to \(after[key] ?? 0)")
+            }
+        }
+        #expect(totals[SeriesKey(Metrics.cost.name, ["surgeon"])] == 500_000_000)
+        #expect((totals[SeriesKey(Metrics.cost.name, ["unknown"])] ?? 0) == 0)
+        #expect(totals[SeriesKey(Metrics.runsStarted.name, ["surgeon"])] == 1)
+    }
+
+    @Test func aRunNeverNamedIsCountedAsUnknownAfterThePostEndWindow() throws {
+        let dir = TempDir()
+        let log = dir.file("x.log")
+        let ledger = try Ledger(path: dir.file("l.db"))
+        var text = line("Created workflow run record \(db) for run_id \(run)")
+        text += line("SDK Executor: Captured final metrics during streaming - Cost: $0.5000, Turns: 3")
+        text += line("Updated session s with final status: completed (workflow_run_id: \(db))")
+        try append(text, to: log)
+        Follower(patterns: [log], ledger: ledger, options: utcOptions()).pass { _ in }
+        #expect(try ledger.rollups()[SeriesKey(Metrics.cost.name, ["unknown"])] == nil)  // not settled yet
+        try append(String(repeating: line("Node.js detected and available for execution"), count: 250), to: log)
+        Follower(patterns: [log], ledger: ledger, options: utcOptions()).pass { _ in }
+        #expect(try ledger.rollups()[SeriesKey(Metrics.cost.name, ["unknown"])] == 500_000_000)
+        #expect(try ledger.rollups()[SeriesKey(Metrics.runsFinished.name, ["unknown", "completed"])] == 1)
+    }
+}

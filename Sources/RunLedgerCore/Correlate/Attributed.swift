@@ -34,7 +34,7 @@ extension Effect {
     /// that never started in the ledger's sources are not a run of their own.
     public var createsRun: Bool {
         switch self {
-        case .report, .dbId, .session, .workflow: false
+        case .report, .dbId, .session, .workflow, .workflowUnknown: false
         default: true
         }
     }

@@ -15,7 +15,7 @@ public final class Correlator {
     public struct Limits: Sendable {
         public var links = 2048
         public var continuationLines: Int64 = 32
-        public var awaitingLines: Int64 = 500
+        public var awaitingLines: Int64 = 200
         public var hintLines: Int64 = 500
         public var burstLines: Int64 = 50_000
         public var burstFacts = 20_000
@@ -46,6 +46,10 @@ public final class Correlator {
         case .restart:
             flushBurst(reason: "restart", into: &out)
             state.continuation = nil
+            // The threads that would have named these runs' workflows are gone.
+            for a in state.awaitingWorkflow {
+                out.append(.run(id: a.runId, effects: [.workflowUnknown], timeMs: nil, attribution: .exact))
+            }
             state.awaitingWorkflow.removeAll()
             state.workflowHints.removeAll()
             state.ambiguousOwed = 0
@@ -207,6 +211,7 @@ public final class Correlator {
         if let c = state.continuation, now - c.line > limits.continuationLines { state.continuation = nil }
         while let a = state.awaitingWorkflow.first, now - a.line > limits.awaitingLines {
             state.awaitingWorkflow.removeFirst()
+            out.append(.run(id: a.runId, effects: [.workflowUnknown], timeMs: nil, attribution: .exact))
         }
         while let h = state.workflowHints.first, now - h.line > limits.hintLines { state.workflowHints.removeFirst() }
         if let first = state.segments.first, now - first.line > limits.burstLines {

@@ -4,13 +4,12 @@ public enum Contribution {
     public static func of(_ r: RunRecord, tools labeler: inout ToolLabeler) -> SeriesValues {
         var v: SeriesValues = [:]
         let wf = r.workflowName
-        v[SeriesKey(Metrics.runsStarted.name, [wf])] = 1
         let status = r.currentStatus
-        if status.isTerminal {
-            v[SeriesKey(Metrics.runsFinished.name, [wf, status.rawValue])] = 1
-        } else if status == .running {
-            v[SeriesKey(Metrics.runsActive.name, [wf])] = 1
-        }
+        // A gauge may move between labels; counters wait until the workflow is settled.
+        if status == .running { v[SeriesKey(Metrics.runsActive.name, [wf])] = 1 }
+        guard r.workflowSettled else { return v }
+        v[SeriesKey(Metrics.runsStarted.name, [wf])] = 1
+        if status.isTerminal { v[SeriesKey(Metrics.runsFinished.name, [wf, status.rawValue])] = 1 }
         addMetrics(of: r, workflow: wf, tools: &labeler, into: &v)
         if r.taskgroupError { v[SeriesKey(Metrics.taskgroupErrors.name, [wf])] = 1 }
         if r.falseFailure { v[SeriesKey(Metrics.falseFailures.name, [wf])] = 1 }

@@ -41,6 +41,8 @@ public enum Effect: Codable, Equatable, Sendable {
     /// The executor or Claude session id of this run; stream-json lines name it.
     case session(String)
     case workflow(String, Rank)
+    /// No line named the run's workflow within the window after its end: it is counted as `unknown`.
+    case workflowUnknown
     case cost(nano: Int64, Rank)
     case turns(Int64, Rank)
     case tokens(TokenField, Int64, Rank)

@@ -18,6 +18,8 @@ public struct RunRecord: Codable, Equatable, Sendable {
     /// Once seen, a mismatch stays: it happened, and an alert was raised for it.
     public var mismatch: [String: [String]] = [:]
     public var attribution: Attribution = .exact
+    /// The run ended and no line named its workflow in time: it is counted as `unknown` from now on.
+    public var workflowSettledUnknown = false
     public var dbId: String?
     public var sessionId: String?
     /// Recent tool-use ids, so that a use printed twice (primary and fallback extraction) counts once.
@@ -28,6 +30,10 @@ public struct RunRecord: Codable, Equatable, Sendable {
     // MARK: Derived values
 
     public var workflowName: String { workflow?.value ?? "unknown" }
+    /// Whether the run's workflow label is final enough to count the run under it: named (or hinted)
+    /// by a line, or settled as `unknown` after its end. Counters wait for it, so that they never
+    /// move a run from `unknown` to its workflow (which Prometheus would read as a counter reset).
+    public var workflowSettled: Bool { workflow != nil || workflowSettledUnknown }
     public var currentStatus: RunStatus { status?.value ?? .unknown }
     public var hasEnded: Bool { currentStatus.isTerminal }
     public var cost: Int64 { costNano?.value ?? 0 }
@@ -70,6 +76,7 @@ public struct RunRecord: Codable, Equatable, Sendable {
         case .dbId(let id): dbId = id
         case .session(let id): sessionId = id
         case .workflow(let name, let rank): workflow = .merge(workflow, name, rank)
+        case .workflowUnknown: workflowSettledUnknown = true
         case .cost(let nano, let rank): costNano = .merge(costNano, nano, rank)
         case .turns(let n, let rank): turns = .merge(turns, n, rank)
         case .tokens(let field, let n, let rank): tokens.set(field, n, rank)
