@@ -1,12 +1,14 @@
 # RunLedger: `make run` starts the sidecar on the bundled example log; `make test` runs every test.
 SWIFT ?= swift
-# System packages the build and the tests need (promtool comes with prometheus).
-DEB_PACKAGES := libsqlite3-dev libcurl4-openssl-dev libsystemd-dev zlib1g-dev systemd-journal-remote prometheus
+# System packages the build and the tests need (promtool comes with prometheus). The tests read the
+# rule files with python3-yaml and check OpenMetrics output with python3-prometheus-client's strict parser.
+DEB_PACKAGES := libsqlite3-dev libcurl4-openssl-dev libsystemd-dev zlib1g-dev systemd-journal-remote prometheus \
+	python3-yaml python3-prometheus-client
 LISTEN ?= 127.0.0.1:9477
 DB ?= data/runledger.db
 SOURCE ?= examples/executor.log
 
-.PHONY: all deps build test run format clean
+.PHONY: all deps build test rules run format clean
 
 all: build
 
@@ -23,7 +25,12 @@ deps:
 build: deps
 	$(SWIFT) build
 
-test: deps
+# The alerting and recording rules: valid, and their unit tests (series in, alerts out) pass.
+rules: deps
+	promtool check rules alerts/*.yml
+	promtool test rules alerts/tests/*.yml
+
+test: deps rules
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

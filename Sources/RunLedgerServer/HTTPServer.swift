@@ -29,8 +29,20 @@ public enum HTTPServer {
                 ?? []
             return respond(.ok, "text/html; charset=utf-8", LandingPage.html(state: state, flagged: flagged))
         }
-        router.get("/metrics") { _, _ -> Response in
-            respond(.ok, "text/plain; version=0.0.4; charset=utf-8", state.metrics.render())
+        router.get("/metrics") { request, _ -> Response in
+            let format: ExpositionFormat
+            if let parameter = request.uri.queryParameters.get("format") {
+                guard let chosen = ExpositionFormat(parameter: parameter) else {
+                    return error(.badRequest, "format must be text or openmetrics")
+                }
+                format = chosen
+            } else {
+                format = ExpositionFormat.negotiate(accept: request.headers[.accept])
+            }
+            var response = respond(.ok, format.contentType, state.metrics.render(format))
+            // The body depends on the Accept header: caches between Prometheus and RunLedger must know.
+            response.headers[.vary] = "Accept"
+            return response
         }
         router.get("/healthz") { _, _ -> Response in
             let sources = state.sources.all

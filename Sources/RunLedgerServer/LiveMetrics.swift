@@ -76,6 +76,14 @@ public final class LiveMetrics: @unchecked Sendable {
         }
     }
 
+    /// The exposition in the given format (see `ExpositionFormat`).
+    public func render(_ format: ExpositionFormat) -> String {
+        switch format {
+        case .text: render()
+        case .openMetrics: OpenMetrics.render(fromText: render())
+        }
+    }
+
     /// Text exposition format 0.0.4.
     public func render() -> String {
         lock.withLock {

@@ -64,6 +64,18 @@ final class TempDir {
 
 /// A minimal HTTP/1.1 GET over a loopback socket (no client library between the test and the server).
 func httpGet(port: Int, _ path: String) -> (status: Int, body: String)? {
+    httpRequest(port: port, path).map { ($0.status, $0.body) }
+}
+
+/// An HTTP response as the tests see it; header names are lower-cased.
+struct HTTPReply {
+    var status: Int
+    var headers: [String: String]
+    var body: String
+}
+
+/// `httpGet` with request headers (`Accept`), returning the response headers too.
+func httpRequest(port: Int, _ path: String, headers: [String: String] = [:]) -> HTTPReply? {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
@@ -79,7 +91,8 @@ func httpGet(port: Int, _ path: String) -> (status: Int, body: String)? {
         }
     }
     guard ok == 0 else { return nil }
-    let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    let extra = headers.map { "\($0.key): \($0.value)\r\n" }.joined()
+    let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(extra)Connection: close\r\n\r\n"
     _ = request.withCString { send(fd, $0, strlen($0), 0) }
     var data = [UInt8]()
     var buf = [UInt8](repeating: 0, count: 65536)
@@ -95,7 +108,12 @@ func httpGet(port: Int, _ path: String) -> (status: Int, body: String)? {
     }
     var body = String(text[headEnd.upperBound...])
     if text[..<headEnd.lowerBound].lowercased().contains("transfer-encoding: chunked") { body = dechunk(body) }
-    return (status, body)
+    var fields: [String: String] = [:]
+    for line in text[..<headEnd.lowerBound].components(separatedBy: "\r\n").dropFirst() {
+        guard let colon = line.firstIndex(of: ":") else { continue }
+        fields[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+    }
+    return HTTPReply(status: status, headers: fields, body: body)
 }
 
 private func dechunk(_ s: String) -> String {
