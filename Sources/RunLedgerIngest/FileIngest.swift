@@ -16,6 +16,8 @@ public final class FileIngest {
         public var maxLineBytes = 512 * 1024
         /// Following (serve): standard input is read without blocking, as it comes.
         public var following = false
+        /// The alerts to raise and the sinks to deliver them to.
+        public var alerting = Alerting()
         public var toolCap = 64
         public init() {}
     }
@@ -115,7 +117,7 @@ public final class FileIngest {
         ingestor = try Ingestor(
             source: sourceName, ledger: ledger, profile: options.profile, envelopes: options.envelopes,
             maxLineBytes: options.maxLineBytes, correlator: state, fileRun: Self.runId(inFileName: path),
-            toolCap: options.toolCap)
+            toolCap: options.toolCap, alerting: options.alerting)
     }
 
     /// Reads what the file holds now, committing as it goes; returns the series change of all commits.

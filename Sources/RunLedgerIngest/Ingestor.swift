@@ -12,20 +12,22 @@ public final class Ingestor {
     private var labeler: ToolLabeler
 
     /// Records touched since the last commit, with their contribution before the batch.
-    private var touched: [String: (record: RunRecord, before: SeriesValues)] = [:]
+    private var touched: [String: (record: RunRecord, original: RunRecord?, before: SeriesValues)] = [:]
     private var touchOrder: [String] = []
     private var unattributed: [(source: String, line: Int64, group: UnattributedGroup)] = []
     private var delta: SeriesValues = [:]
     private var lineCounts: [LineResult: Int64] = [:]
     private var decisions: [Attributed] = []
     public private(set) var linesSinceCommit = 0
+    private let alerting: Alerting
     /// Where and why the last malformed line was rejected, for logs and `/healthz`.
     public private(set) var lastProblem: String?
 
     public init(
         source: String, ledger: Ledger, profile: Profile, envelopes: EnvelopeParser, maxLineBytes: Int,
-        correlator state: CorrelatorState, fileRun: String? = nil, toolCap: Int = 64
+        correlator state: CorrelatorState, fileRun: String? = nil, toolCap: Int = 64, alerting: Alerting = Alerting()
     ) throws {
+        self.alerting = alerting
         self.source = source
         self.ledger = ledger
         self.extractor = try Extractor(profile: profile, envelopes: envelopes, maxLineBytes: maxLineBytes)
@@ -72,7 +74,7 @@ public final class Ingestor {
         let existing = try ledger.run(id)
         guard let r = existing ?? (create ? RunRecord(runId: id) : nil) else { return nil }
         let before = existing.map { Contribution.of($0, tools: &labeler) } ?? [:]
-        touched[id] = (r, before)
+        touched[id] = (r, existing, before)
         touchOrder.append(id)
         return r
     }
@@ -84,6 +86,7 @@ public final class Ingestor {
         for id in touchOrder {
             let t = touched[id]!
             batch.runs.append(t.record)
+            batch.alerts += alerting.detector.alerts(before: t.original, after: t.record, at: t.record.endedAtMs)
             delta.add(Contribution.of(t.record, tools: &labeler))
             delta.add(t.before, sign: -1)
         }
@@ -91,6 +94,7 @@ public final class Ingestor {
             delta[SeriesKey(Metrics.lines.name, [source, result.rawValue]), default: 0] += n
         }
         batch.rollupDelta = delta.filter { $0.value != 0 }
+        batch.sinks = alerting.sinks
         batch.unattributed = unattributed
         batch.position = SourcePosition(
             source: source, identity: identity, offset: offset, lines: lines, correlator: correlator.state)
@@ -103,5 +107,16 @@ public final class Ingestor {
         lineCounts.removeAll()
         linesSinceCommit = 0
         return applied
+    }
+}
+
+/// Which alerts to raise and where they go: the sinks configured when an alert is raised get it.
+public struct Alerting: Sendable {
+    public var detector: AlertDetector
+    public var sinks: [String]
+
+    public init(detector: AlertDetector = AlertDetector(), sinks: [String] = []) {
+        self.detector = detector
+        self.sinks = sinks
     }
 }

@@ -27,10 +27,15 @@ public struct LedgerBatch: Sendable {
     public var unattributed: [(source: String, line: Int64, group: UnattributedGroup)] = []
     public var rollupDelta: SeriesValues = [:]
     public var position: SourcePosition?
+    /// Alerts the batch's changes raised, and the sinks each is to be delivered to.
+    public var alerts: [Alert] = []
+    public var sinks: [String] = []
 
     public init() {}
 
-    public var isEmpty: Bool { runs.isEmpty && unattributed.isEmpty && rollupDelta.isEmpty && position == nil }
+    public var isEmpty: Bool {
+        runs.isEmpty && unattributed.isEmpty && rollupDelta.isEmpty && position == nil && alerts.isEmpty
+    }
 }
 
 /// Filters for listing runs.
@@ -52,7 +57,7 @@ public struct RunQuery: Sendable {
 /// The SQLite ledger: the source of truth for runs, rollups and positions.
 public final class Ledger {
     public let path: String
-    private let db: SQLiteConnection
+    let db: SQLiteConnection
     private let encoder: JSONEncoder = {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys]
@@ -106,6 +111,7 @@ public final class Ledger {
             guard current <= Schema.version else {
                 throw LedgerError("\(path): ledger schema \(current) is newer than this runledger (\(Schema.version))")
             }
+            for step in max(1, current)..<Schema.version { try db.exec(Schema.migrations[step]) }
             try db.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)").run([
                 .text(String(Schema.version))
             ])
@@ -136,6 +142,10 @@ public final class Ledger {
     private lazy var addRollup = try! db.prepare(
         "INSERT INTO rollups(series, value) VALUES (?, ?) ON CONFLICT(series) DO UPDATE SET value = value + excluded.value"
     )
+    private lazy var insertAlert = try! db.prepare(
+        "INSERT OR IGNORE INTO outbox(dedup_key, kind, run_id, alert, raised_at_ms) VALUES (?, ?, ?, ?, ?)")
+    private lazy var insertDelivery = try! db.prepare(
+        "INSERT OR IGNORE INTO deliveries(alert_id, sink, state) VALUES (?, ?, 'pending')")
     private lazy var savePosition = try! db.prepare(
         "INSERT OR REPLACE INTO positions(source, identity, offset, lines, correlator) VALUES (?, ?, ?, ?, ?)")
 
@@ -161,6 +171,17 @@ public final class Ledger {
             }
             for (key, delta) in batch.rollupDelta where delta != 0 {
                 try addRollup.run([.text(key.encoded), .int(delta)])
+            }
+            for alert in batch.alerts {
+                let json = String(decoding: try encoder.encode(alert), as: UTF8.self)
+                try insertAlert.run([
+                    .text(alert.dedupKey), .text(alert.kind.rawValue), .text(alert.runId), .text(json),
+                    .optional(alert.raisedAtMs),
+                ])
+                // A second raise of the same run and kind (after a restart, say) is ignored, sinks included.
+                guard sqlite3_changes(db.handle) == 1 else { continue }
+                let id = sqlite3_last_insert_rowid(db.handle)
+                for sink in batch.sinks { try insertDelivery.run([.int(id), .text(sink)]) }
             }
             if let p = batch.position {
                 let state = String(decoding: try encoder.encode(p.correlator), as: UTF8.self)

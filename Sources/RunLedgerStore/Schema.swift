@@ -1,6 +1,6 @@
 /// The ledger's tables. `schema_version` in `meta` says which migrations ran.
 enum Schema {
-    static let version = 1
+    static let version = 2
 
     static let migrations: [String] = [
         """
@@ -39,6 +39,20 @@ enum Schema {
             source TEXT PRIMARY KEY, identity TEXT NOT NULL, offset INTEGER NOT NULL, lines INTEGER NOT NULL,
             correlator TEXT NOT NULL
         );
+        """,
+        // 2: alerts. Each alert once per run and kind (dedup_key), raised in the same transaction as the
+        // change that raised it; one delivery per sink configured when it was raised.
         """
+        CREATE TABLE IF NOT EXISTS outbox (
+            id INTEGER PRIMARY KEY, dedup_key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, run_id TEXT NOT NULL,
+            alert TEXT NOT NULL, raised_at_ms INTEGER
+        );
+        CREATE TABLE IF NOT EXISTS deliveries (
+            alert_id INTEGER NOT NULL REFERENCES outbox(id), sink TEXT NOT NULL, state TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0, next_attempt_ms INTEGER NOT NULL DEFAULT 0, last_error TEXT,
+            PRIMARY KEY (alert_id, sink)
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(state, next_attempt_ms);
+        """,
     ]
 }
