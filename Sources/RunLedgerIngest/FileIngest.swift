@@ -80,16 +80,32 @@ public final class FileIngest {
             if let id, f.matches(id), !f.followsByName || f.size >= saved.offset {
                 start = saved.offset
             } else if let id, f.followsByName, let rotated = Self.findRotated(id, near: path) {
-                try begin(rotated, at: saved.offset, correlator: state)
-                changes = try readAvailable()
-                state = ingestor?.correlatorState ?? state
-                notices.append("\(path): rotated while not followed; read the rest of \(rotated.path) first")
+                // The rest of the file read before, then any rotated after it (several rotations while
+                // RunLedger was down), oldest first, then the current file from its start.
+                let current = f.identity(fingerprintLength: 0)
+                var drained: [String] = []
+                var next: (file: FileSource, offset: Int64)? = (rotated, saved.offset)
+                while let (file, offset) = next {
+                    try begin(file, at: offset, correlator: state)
+                    changes.add(try readAvailable())
+                    state = ingestor?.correlatorState ?? state
+                    drained.append(file.path)
+                    next = Self.rotatedAfter(file, near: path, excluding: current).map { ($0, 0) }
+                }
+                notices.append(
+                    "\(path): rotated while not followed; read the rest of \(drained.joined(separator: ", ")) first")
             } else {
                 notices.append("\(path): not the file read before (replaced or truncated); reading it from the start")
             }
             committedOnce = true
         }
         try begin(f, at: start, correlator: state)
+        if !committedOnce, f.followsByName, let ingestor {
+            // Remember the file before reading it: if it is rotated before the first batch commits (a
+            // kill, a slow start), the next start finds it by its inode instead of skipping it.
+            changes.add(try ingestor.commit(identity: identity, offset: start, lines: lines))
+            committedOnce = true
+        }
         return changes
     }
 
@@ -108,6 +124,31 @@ public final class FileIngest {
             return f
         }
         return nil
+    }
+
+    /// The rotated sibling of `path` (`x.log.2`, `x.log-20251126`; not `.gz`) written next after `file`:
+    /// the one with the earliest modification time after `file`'s. A rename keeps the modification
+    /// time, so this orders the files as the executor wrote them, whatever logrotate named them.
+    static func rotatedAfter(_ file: FileSource, near path: String, excluding current: FileIdentity) -> FileSource? {
+        let dir = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+        let base = path.split(separator: "/").last.map(String.init) ?? path
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.isEmpty ? "/" : dir) else {
+            return nil
+        }
+        let after = file.modificationTimeNs
+        let own = file.identity(fingerprintLength: 0)
+        var best: (mtime: Int64, name: String)?
+        for name in names where (name.hasPrefix(base + ".") || name.hasPrefix(base + "-")) && !name.hasSuffix(".gz") {
+            var st = stat()
+            let candidate = (dir.isEmpty ? "" : dir) + "/" + name
+            guard stat(candidate, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
+            let ino = UInt64(st.st_ino)
+            guard ino != own.inode, ino != current.inode else { continue }
+            let mtime = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+            guard mtime >= after else { continue }
+            if best == nil || (mtime, name) < (best!.mtime, best!.name) { best = (mtime, name) }
+        }
+        return best.flatMap { try? FileSource(path: (dir.isEmpty ? "" : dir) + "/" + $0.name) }
     }
 
     private func begin(_ f: any ByteSource, at offset: Int64, correlator state: CorrelatorState) throws {

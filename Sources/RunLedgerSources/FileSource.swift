@@ -94,6 +94,13 @@ public final class FileSource: ByteSource {
         return fstat(fd, &st) == 0 ? Int64(st.st_size) : 0
     }
 
+    /// When the file was last written (a rename does not change it), in nanoseconds since the epoch.
+    public var modificationTimeNs: Int64 {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return 0 }
+        return Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+    }
+
     public static let fingerprintBytes = 4096
 
     /// The file's identity, with the fingerprint over `length` leading bytes (at most 4 KiB).

@@ -87,7 +87,7 @@ import Testing
         #expect(all.count > 50_000)
         _ = try runledger("replay", "--db", dir.file("once.db"), "--utc-offset", "Z", dir.file("all.log"))
 
-        // The executor: appends in chunks, and logrotate renames the file twice (to distinct names).
+        // The executor: appends in chunks, and logrotate rotates the file four times.
         let log = dir.file("x.log")
         FileManager.default.createFile(atPath: log, contents: nil)
         let writer = Thread {
@@ -95,10 +95,14 @@ import Testing
             var rotations = 0
             for (i, start) in stride(from: 0, to: all.count, by: 250).enumerated() {
                 handle.write(Data(all[start..<min(all.count, start + 250)].joined().utf8))
-                if i > 0, i % 80 == 0, rotations < 2 {
-                    rotations += 1
+                if i > 0, i % 45 == 0, rotations < 4 {
+                    // logrotate's numbering: x.log.N becomes x.log.N+1, then x.log becomes x.log.1.
                     try! handle.close()
-                    try! FileManager.default.moveItem(atPath: log, toPath: log + ".\(rotations)")
+                    for k in stride(from: rotations, to: 0, by: -1) {
+                        try! FileManager.default.moveItem(atPath: log + ".\(k)", toPath: log + ".\(k + 1)")
+                    }
+                    rotations += 1
+                    try! FileManager.default.moveItem(atPath: log, toPath: log + ".1")
                     FileManager.default.createFile(atPath: log, contents: nil)
                     handle = try! FileHandle(forWritingTo: URL(fileURLWithPath: log))
                 }
@@ -123,16 +127,17 @@ import Testing
         }
         for _ in 0..<6000 where !writer.isFinished { usleep(10_000) }
         #expect(writer.isFinished)
-        // Both rotations happened, some of them while serve was down.
-        #expect(
-            FileManager.default.fileExists(atPath: log + ".1") && FileManager.default.fileExists(atPath: log + ".2"))
+        // All four rotations happened, some of them while serve was down.
+        #expect((1...4).allSatisfy { FileManager.default.fileExists(atPath: log + ".\($0)") })
 
         // Once more, to the end, and stopped gracefully.
         let serve = try ServeProcess(args: ["--db", dir.file("killed.db"), "--utc-offset", "Z", log], dir: dir)
         let caughtUp = serve.waitFor("/metrics", within: 60) { body in
             samples(body).filter { $0.key.hasPrefix("runledger_lines_total{") }.values.reduce(0, +) == Double(all.count)
         }
-        #expect(caughtUp != nil, "serve did not catch up: \(serve.stderr.suffix(500))")
+        let read = samples(serve.get("/metrics")?.body ?? "").filter { $0.key.hasPrefix("runledger_lines_total{") }
+            .values.reduce(0, +)
+        #expect(caughtUp != nil, "read \(read) of \(all.count) lines; serve said: \(serve.stderr.suffix(800))")
         #expect(serve.stop() == 0)
 
         #expect(

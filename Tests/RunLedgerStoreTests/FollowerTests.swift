@@ -72,6 +72,48 @@ import Testing
         #expect(try lines(ledger, log) == 4)
     }
 
+    @Test func severalRotationsWhileNotFollowedAreReadInOrder() throws {
+        let dir = TempDir()
+        let log = dir.file("x.log")
+        let ledger = try Ledger(path: dir.file("l.db"))
+        try append(startLine, to: log)
+        Follower(patterns: [log], ledger: ledger, options: utcOptions()).pass { _ in }
+        // Down through two numbered rotations (logrotate shifts x.log.1 to x.log.2): the burst spans
+        // the file read before, the file written in between, and the current file.
+        try append(metricsLine, to: log)
+        try FileManager.default.moveItem(atPath: log, toPath: log + ".1")
+        usleep(20_000)
+        try append(processingLine, to: log)
+        try FileManager.default.moveItem(atPath: log + ".1", toPath: log + ".2")
+        try FileManager.default.moveItem(atPath: log, toPath: log + ".1")
+        usleep(20_000)
+        try append(endLine, to: log)
+        var notices: [String] = []
+        Follower(patterns: [log], ledger: ledger, options: utcOptions()).pass { notices += $0.notices }
+        #expect(notices.contains { $0.contains("x.log.2, ") && $0.contains("x.log.1") })
+        let r = try #require(try ledger.run(run))
+        #expect(r.cost == 750_000_000)
+        #expect(r.currentStatus == .completed)
+        #expect(r.attribution == .burst)
+        #expect(try lines(ledger, log) == 4)
+    }
+
+    @Test func aFileRotatedBeforeItsFirstBatchCommittedIsNotSkipped() throws {
+        let dir = TempDir()
+        let log = dir.file("x.log")
+        let ledger = try Ledger(path: dir.file("l.db"))
+        try append(startLine + metricsLine, to: log)
+        // Opened, then killed before it read a line: only the position at offset 0 is saved.
+        let first = FileIngest(path: log, sourceName: log, ledger: ledger, options: utcOptions())
+        try first.open()
+        try FileManager.default.moveItem(atPath: log, toPath: log + ".1")
+        try append(processingLine + endLine, to: log)
+        Follower(patterns: [log], ledger: ledger, options: utcOptions()).pass { _ in }
+        #expect(try ledger.run(run)?.cost == 750_000_000)
+        #expect(try ledger.run(run)?.currentStatus == .completed)
+        #expect(try lines(ledger, log) == 4)
+    }
+
     @Test func copytruncateRestartsAtTheBeginning() throws {
         let dir = TempDir()
         let log = dir.file("x.log")
