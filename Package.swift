@@ -38,6 +38,10 @@ let package = Package(
             dependencies: ["RunLedgerCore", "RunLedgerStore", "RunLedgerSources"],
             swiftSettings: languageMode
         ),
+        // Alert delivery: webhook formats, libcurl, retries with backoff, 429s.
+        .target(
+            name: "RunLedgerNotify", dependencies: ["RunLedgerCore", "RunLedgerStore", "CCurl"],
+            swiftSettings: languageMode),
         // HTTP: /metrics, /api/runs, /healthz, landing page; Prometheus exposition.
         .target(
             name: "RunLedgerServer",
@@ -53,6 +57,7 @@ let package = Package(
             name: "runledger",
             dependencies: [
                 "RunLedgerCore", "RunLedgerStore", "RunLedgerSources", "RunLedgerIngest", "RunLedgerServer",
+                "RunLedgerNotify",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -64,7 +69,7 @@ let package = Package(
         .testTarget(name: "RunLedgerCoreTests", dependencies: ["RunLedgerCore"], swiftSettings: languageMode),
         .testTarget(
             name: "RunLedgerStoreTests",
-            dependencies: ["RunLedgerCore", "RunLedgerStore", "RunLedgerIngest", "RunLedgerServer"],
+            dependencies: ["RunLedgerCore", "RunLedgerStore", "RunLedgerIngest", "RunLedgerServer", "RunLedgerNotify"],
             swiftSettings: languageMode
         ),
         .testTarget(name: "RunLedgerEndToEndTests", dependencies: ["RunLedgerCore"], swiftSettings: languageMode),

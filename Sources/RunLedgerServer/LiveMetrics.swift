@@ -18,6 +18,8 @@ public final class LiveMetrics: @unchecked Sendable {
     private var gauges: [SeriesKey: Gauge] = [:]
     private var sourceUp: [String: Gauge] = [:]
     private var sourceLag: [String: Gauge] = [:]
+    private lazy var outboxPending: Gauge = registry.makeGauge(
+        name: Metrics.outboxPending.name, help: Metrics.outboxPending.help)
 
     /// - Parameters:
     ///   - rollups: the ledger's sums by series.
@@ -35,7 +37,7 @@ public final class LiveMetrics: @unchecked Sendable {
         }
         registry.makeGauge(name: Metrics.buildInfo.name, labels: [("version", version)], help: Metrics.buildInfo.help)
             .set(1.0)
-        registry.makeGauge(name: Metrics.outboxPending.name, help: Metrics.outboxPending.help).set(0.0)
+        outboxPending.set(0.0)
     }
 
     /// Applies the change of one commit.
@@ -45,6 +47,9 @@ public final class LiveMetrics: @unchecked Sendable {
             for (key, d) in delta where d != 0 { set(key, (values[key] ?? 0) + d) }
         }
     }
+
+    /// Deliveries waiting in the outbox (pending, for configured sinks).
+    public func setOutboxPending(_ n: Int) { outboxPending.set(Double(n)) }
 
     public func setSourceLag(_ source: String, bytes: Int64) {
         lock.withLock {

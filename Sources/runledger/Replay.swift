@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RunLedgerCore
 import RunLedgerIngest
+import RunLedgerNotify
 import RunLedgerSources
 import RunLedgerStore
 
@@ -16,6 +17,11 @@ struct Replay: AsyncParsableCommand {
     var batchLines: Int?
 
     @OptionGroup var options: SourceOptions
+
+    @OptionGroup var alertOptions: AlertOptions
+
+    @Option(name: .customLong("deliver-for"), help: "Seconds to keep delivering alerts before exiting (default 60).")
+    var deliverFor: Double = 60
 
     func run() async throws {
         try await reportingFailures {
@@ -32,6 +38,8 @@ struct Replay: AsyncParsableCommand {
                 guard n > 0 else { throw Failure("--batch-lines \(n): must be a positive number of lines") }
                 ingestOptions.batchLines = n
             }
+            let sinks = try alertOptions.sinks(settings)
+            ingestOptions.alerting = try alertOptions.alerting(settings, sinks: sinks)
             let ledger = try openLedger(dbPath)
             for pattern in sources {
                 let paths = expandGlob(pattern)
@@ -54,6 +62,16 @@ struct Replay: AsyncParsableCommand {
                 try ingest.readAvailable()
                 for notice in ingest.takeNotices() { printError("runledger: \(notice)") }
                 if let problem = ingest.lastProblem { printError("runledger: last malformed line: \(problem)") }
+            }
+            if !sinks.isEmpty {
+                // Deliver what this replay raised (and anything still pending) before exiting.
+                let notifier = Notifier(
+                    ledger: try openLedger(dbPath), sinks: sinks, publicURL: alertOptions.link(settings))
+                let pending = try notifier.drain(deadline: Date().addingTimeInterval(deliverFor))
+                if pending > 0 {
+                    printError(
+                        "runledger: \(pending) alert deliveries still pending (see `runledger alerts --db \(dbPath)`)")
+                }
             }
         }
     }

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import RunLedgerCore
 import RunLedgerIngest
+import RunLedgerNotify
 import RunLedgerServer
 import RunLedgerStore
 import ServiceLifecycle
@@ -23,6 +24,8 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var options: SourceOptions
 
+    @OptionGroup var alertOptions: AlertOptions
+
     func run() async throws {
         try await reportingFailures {
             let settings = try options.settings()
@@ -37,6 +40,8 @@ struct Serve: AsyncParsableCommand {
             }
             var ingestOptions = try makeIngestOptions(settings, utcOffset: options.utcOffset)
             ingestOptions.following = true
+            let sinks = try alertOptions.sinks(settings)
+            ingestOptions.alerting = try alertOptions.alerting(settings, sinks: sinks)
             let ledger = try openLedger(dbPath)
             let follower = Follower(
                 patterns: sources, journals: journal.map { [$0] } ?? [],
@@ -60,9 +65,15 @@ struct Serve: AsyncParsableCommand {
                     )
                 },
                 logger: logger)
+            var services: [any Service] = [app, ingest]
+            if !sinks.isEmpty {
+                let notifier = Notifier(
+                    ledger: try openLedger(dbPath), sinks: sinks,
+                    publicURL: alertOptions.link(settings, listen: "\(host):\(port)"))
+                services.append(NotifyService(notifier: notifier, metrics: metrics, logger: logger))
+            }
             let group = ServiceGroup(
-                configuration: .init(
-                    services: [app, ingest], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
         }
     }
@@ -114,5 +125,33 @@ final class IngestService: Service, @unchecked Sendable {
         for notice in u.notices {
             if u.up { logger.notice("\(notice)") } else { logger.warning("\(notice); waiting for it") }
         }
+    }
+}
+
+/// Delivers alerts on a dedicated thread (libcurl calls block), applying each attempt to the metrics.
+final class NotifyService: Service, @unchecked Sendable {
+    private let notifier: Notifier
+    private let lock = NSLock()
+    private var stopRequested = false
+    private var finished = false
+
+    init(notifier: Notifier, metrics: LiveMetrics, logger: Logger) {
+        self.notifier = notifier
+        notifier.onChange = { delta, line in
+            metrics.apply(delta)
+            if !line.isEmpty { logger.info("\(line)") }
+        }
+    }
+
+    func run() async throws {
+        let thread = Thread { [self] in
+            notifier.run(until: { lock.withLock { stopRequested } })
+            lock.withLock { finished = true }
+        }
+        thread.name = "runledger-notify"
+        thread.start()
+        try? await gracefulShutdown()
+        lock.withLock { stopRequested = true }
+        while !lock.withLock({ finished }) { try? await Task.sleep(for: .milliseconds(10)) }
     }
 }

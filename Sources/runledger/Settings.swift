@@ -27,9 +27,13 @@ struct Settings {
     var toolLabelCap: Int?
     var journal: JournalSelection?
     var journalStart: String?
+    var webhooks: [String] = []
+    var costBudgetUSD: Double?
+    var publicURL: String?
 
     static let keys: Set<String> = [
-        "db", "listen", "sources", "profile", "workflows", "utc_offset", "tool_label_cap", "journal",
+        "db", "listen", "sources", "profile", "workflows", "utc_offset", "tool_label_cap", "journal", "webhooks",
+        "cost_budget_usd", "public_url",
     ]
     static let journalKeys: Set<String> = ["units", "identifiers", "matches", "directory", "files", "start"]
 
@@ -104,6 +108,14 @@ struct Settings {
                 s.journalStart = text
             }
             s.journal = sel
+        }
+        s.webhooks = try strings("webhooks")
+        s.publicURL = try string("public_url")
+        if let v = dict["cost_budget_usd"] {
+            guard let n = (v as? NSNumber)?.doubleValue, !(v is Bool), n > 0 else {
+                throw Failure("\(path): \"cost_budget_usd\" must be a positive number")
+            }
+            s.costBudgetUSD = n
         }
         guard s.profile == "automagik" else {
             throw Failure("\(path): \"profile\" is \"\(s.profile)\"; the built-in profile is \"automagik\"")

@@ -24,6 +24,23 @@ public struct Alert: Codable, Sendable, Equatable {
     public var budgetNano: Int64?
     public var raisedAtMs: Int64?
 
+    public init(
+        kind: AlertKind, runId: String, workflow: String, status: String, costNano: Int64, turns: Int64, tools: Int64,
+        totalTokens: Int64, mismatch: [String: [String]], budgetNano: Int64?, raisedAtMs: Int64?
+    ) {
+        self.kind = kind
+        self.runId = runId
+        self.workflow = workflow
+        self.status = status
+        self.costNano = costNano
+        self.turns = turns
+        self.tools = tools
+        self.totalTokens = totalTokens
+        self.mismatch = mismatch
+        self.budgetNano = budgetNano
+        self.raisedAtMs = raisedAtMs
+    }
+
     public var dedupKey: String { "\(runId)/\(kind.rawValue)" }
 
     /// One line for people: what happened and the numbers.

@@ -1,0 +1,96 @@
+import Foundation
+import RunLedgerCore
+import RunLedgerStore
+
+/// Delivers the outbox: each pending delivery to its sink, with retries, 429s and a per-sink rate
+/// limit. Each attempt's outcome and the change of `runledger_alerts_total` commit together, so a
+/// kill never loses a delivery; one killed mid-request may be sent again, with the same
+/// `Idempotency-Key` (the alert's dedup key) for receivers that honour it.
+public final class Notifier {
+    private let ledger: Ledger
+    private let sinks: [String: Sink]
+    private let publicURL: String
+    private let policy: RetryPolicy
+    private let client = CurlClient()
+    private var lastSentMs: [String: Int64] = [:]
+    /// Called with each attempt's change of `runledger_alerts_total` (for the live metrics) and a
+    /// line for the log (never holding a URL).
+    public var onChange: (SeriesValues, String) -> Void = { _, _ in }
+    public var timeoutMs = 10_000
+
+    public init(ledger: Ledger, sinks: [Sink], publicURL: String, policy: RetryPolicy = RetryPolicy()) {
+        self.ledger = ledger
+        self.sinks = Dictionary(uniqueKeysWithValues: sinks.map { ($0.name, $0) })
+        self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
+        self.policy = policy
+    }
+
+    static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    /// Attempts every delivery due now, once. Returns the number still pending for configured sinks.
+    @discardableResult
+    public func deliverDue() throws -> Int {
+        let now = Self.nowMs()
+        for var d in try ledger.dueDeliveries(nowMs: now) {
+            guard let sink = sinks[d.sink] else { continue }  // a sink no longer configured keeps its deliveries
+            if let last = lastSentMs[sink.name], now - last < sink.minIntervalMs { continue }
+            lastSentMs[sink.name] = now
+            let runURL = "\(publicURL)/api/runs/\(d.alert.runId)"
+            let body = Array(Payload.body(for: sink.kind, d.alert, runURL: runURL, externalURL: publicURL).utf8)
+            let result: Result<HTTPResult, TransportError>
+            do {
+                result = .success(
+                    try client.post(
+                        sink.url, body: body,
+                        headers: [
+                            "Content-Type: application/json", "Idempotency-Key: \(d.alert.dedupKey)",
+                            "User-Agent: runledger",
+                        ], timeoutMs: timeoutMs))
+            } catch let e as TransportError {
+                result = .failure(e)
+            }
+            d.attempts += 1
+            let outcome = policy.outcome(of: result, attempts: d.attempts, nowMs: Self.nowMs())
+            let counted: String
+            switch outcome {
+            case .sent:
+                d.state = .sent
+                d.lastError = nil
+                counted = "sent"
+            case .retry(let at, let reason):
+                d.nextAttemptMs = at
+                d.lastError = reason
+                counted = "retried"
+            case .failed(let reason):
+                d.state = .failed
+                d.lastError = reason
+                counted = "failed"
+            }
+            let delta: SeriesValues = [SeriesKey(Metrics.alerts.name, [d.sink, d.alert.kind.rawValue, counted]): 1]
+            try ledger.record(d, rollupDelta: delta)
+            onChange(
+                delta, "alert \(d.alert.dedupKey) to \(d.sink): \(counted)" + (d.lastError.map { " (\($0))" } ?? ""))
+        }
+        return try ledger.dueDeliveries(nowMs: Int64.max, limit: 10_000).filter { sinks[$0.sink] != nil }.count
+    }
+
+    /// Delivers until nothing is pending for the configured sinks or `deadline` passes (replay).
+    /// Returns what is still pending.
+    public func drain(deadline: Date) throws -> Int {
+        while true {
+            let pending = try deliverDue()
+            if pending == 0 || Date() >= deadline { return pending }
+            let next = try ledger.nextDueMs() ?? Self.nowMs()
+            let waitMs = max(10, min(500, next - Self.nowMs()))
+            usleep(UInt32(waitMs * 1000))
+        }
+    }
+
+    /// Delivers until `shouldStop` (serve), checking at least every `pollMs`.
+    public func run(until shouldStop: () -> Bool, pollMs: Int64 = 250) {
+        while !shouldStop() {
+            do { try deliverDue() } catch { onChange([:], "alert delivery: \(error)") }
+            usleep(UInt32(pollMs * 1000))
+        }
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Alerts delivered through libcurl to a stand-in receiver on 127.0.0.1 (`tools/webhook-receiver.py`),
+/// which records every request and answers from a plan (Slack's `ok`, 429 with Retry-After, 500).
+@Suite(.serialized) struct AlertDeliveryTests {
+    /// A receiver process; stops by itself after `seconds`.
+    final class Receiver {
+        let process = Process()
+        let log: String
+        let port: Int
+
+        init(dir: TempDir, plan: String = "{}", seconds: Int = 90) throws {
+            log = dir.file("requests.jsonl")
+            let out = Pipe()
+            process.executableURL = URL(fileURLWithPath: try #require(which("python3")))
+            process.arguments = [
+                Paths.root.appendingPathComponent("tools/webhook-receiver.py").path, "--log", log, "--seconds",
+                String(seconds), "--plan", plan,
+            ]
+            process.standardOutput = out
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+            port = Int(line.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        }
+
+        /// SIGKILL: a child of the test runner inherits its blocked signal mask, so SIGTERM may not land.
+        func stop() {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+        }
+
+        deinit { stop() }
+
+        func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+
+        var requests: [[String: Any]] {
+            guard let text = try? String(contentsOfFile: log, encoding: .utf8) else { return [] }
+            return text.split(separator: "\n").compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }
+        }
+
+        func requests(_ path: String) -> [[String: Any]] { requests.filter { $0["path"] as? String == path } }
+    }
+
+    func key(_ r: [String: Any]) -> String { (r["headers"] as? [String: String])?["idempotency-key"] ?? "" }
+    func accepted(_ r: [String: Any]) -> Bool { (r["answer"] as? String)?.hasPrefix("20") == true }
+
+    @Test func everySinkGetsEachAlertOnceInItsOwnFormat() throws {
+        let dir = TempDir()
+        let receiver = try Receiver(dir: dir, plan: #"{"/generic": ["429:1", "500", "200:ok"], "/discord": ["204"]}"#)
+        defer { receiver.stop() }
+        #expect(receiver.port > 0)
+        let r = try runledger(
+            "replay", "--db", dir.file("l.db"), "--public-url", "http://runledger.example:9477",
+            "--webhook", "generic=\(receiver.url("/generic"))", "--webhook", "slack=\(receiver.url("/slack"))",
+            "--webhook", "discord=\(receiver.url("/discord"))", "--webhook", "teams=\(receiver.url("/teams"))",
+            "--webhook", "alertmanager=\(receiver.url("/am"))", "--deliver-for", "40", Paths.sampleLog)
+        #expect(r.status == 0, "\(r.stderr)")
+
+        // Each alert reached each sink once: 4 false failures and 13 mismatches in the sample.
+        for path in ["/generic", "/slack", "/discord", "/teams", "/am/api/v2/alerts"] {
+            let ok = receiver.requests(path).filter(accepted)
+            #expect(ok.count == 17, "\(path)")
+            #expect(Set(ok.map(key)).count == 17, "\(path)")
+            #expect(ok.filter { key($0).hasSuffix("/false_failure") }.count == 4, "\(path)")
+        }
+        // The generic sink was refused twice first (429 with Retry-After, then 500) and retried.
+        #expect(receiver.requests("/generic").count == 19)
+
+        let ff = "55df2f23-0b42-44c0-9ce0-62b822a78b21/false_failure"
+        func body(_ path: String) throws -> Any {
+            try #require(receiver.requests(path).first { key($0) == ff }?["body"])
+        }
+        let generic = try #require(try body("/generic") as? [String: Any])
+        #expect(generic["version"] as? String == "4")
+        let alert = try #require((generic["alerts"] as? [[String: Any]])?.first)
+        #expect((alert["labels"] as? [String: String])?["run_id"] == "55df2f23-0b42-44c0-9ce0-62b822a78b21")
+        #expect((alert["labels"] as? [String: String])?["alertname"] == "AgentWorkflowFalseFailure")
+        #expect(
+            alert["generatorURL"] as? String
+                == "http://runledger.example:9477/api/runs/55df2f23-0b42-44c0-9ce0-62b822a78b21")
+        let description = (alert["annotations"] as? [String: String])?["description"] ?? ""
+        #expect(description.contains("17 turns") && description.contains("5 tools"))
+
+        let slack = try #require(try body("/slack") as? [String: Any])
+        #expect((slack["text"] as? String)?.contains("False failure") == true)
+        #expect((slack["blocks"] as? [[String: Any]])?.isEmpty == false)
+        let discord = try #require(try body("/discord") as? [String: Any])
+        #expect(((discord["embeds"] as? [[String: Any]])?.first?["fields"] as? [Any])?.isEmpty == false)
+        let teams = try #require(try body("/teams") as? [String: Any])
+        let card = (teams["attachments"] as? [[String: Any]])?.first
+        #expect(card?["contentType"] as? String == "application/vnd.microsoft.card.adaptive")
+        let am = try #require(try body("/am/api/v2/alerts") as? [[String: Any]])
+        #expect((am.first?["labels"] as? [String: String])?["severity"] == "critical")
+
+        // A mismatch names the fields and the source that reported 0.
+        let mismatch = try #require(
+            receiver.requests("/slack").first { key($0) == "476a6bde-947e-4dad-a5c9-e32997b7dcda/reporting_mismatch" })
+        #expect(
+            ((mismatch["body"] as? [String: Any])?["text"] as? String)?.contains(
+                "log reported 0 for cost, tools, turns") == true)
+
+        let metrics = samples(try runledger("metrics", "--db", dir.file("l.db")).stdout)
+        #expect(
+            metrics["runledger_alerts_total{sink=\"generic\",kind=\"reporting_mismatch\",outcome=\"retried\"}"] == 2)
+        #expect(
+            metrics.filter { $0.key.hasPrefix("runledger_alerts_total{") && $0.key.contains("outcome=\"sent\"") }.values
+                .reduce(0, +) == 85)
+        #expect(!r.stderr.contains("127.0.0.1:\(receiver.port)"))  // webhook URLs are secrets: never printed
+    }
+
+    @Test func aReceiverThatWasDownGetsEveryAlertOnceLater() throws {
+        let dir = TempDir()
+        // Nothing listens on the port yet: the deliveries stay pending, with the reason.
+        let closed = try Receiver(dir: TempDir(), seconds: 1)
+        let port = closed.port
+        closed.stop()
+        let url = "http://127.0.0.1:\(port)/hook"
+        let first = try runledger(
+            "replay", "--db", dir.file("l.db"), "--webhook", "generic=\(url)", "--deliver-for", "1", Paths.sampleLog)
+        #expect(first.status == 0)
+        #expect(first.stderr.contains("17 alert deliveries still pending"))
+        let pending = try runledger("alerts", "--db", dir.file("l.db"), "--state", "pending", "--json").stdout
+        #expect(pending.contains("\"attempts\" : 1") || pending.contains("\"attempts\": 1"))
+        #expect(pending.lowercased().contains("connect"))
+
+        // Up again on the same port; the next replay (no new lines) delivers what was pending.
+        let log = dir.file("late.jsonl")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try #require(which("python3")))
+        p.arguments = [
+            Paths.root.appendingPathComponent("tools/webhook-receiver.py").path, "--log", log, "--seconds", "60",
+            "--port", String(port),
+        ]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        defer {
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+        }
+        usleep(500_000)
+        let second = try runledger(
+            "replay", "--db", dir.file("l.db"), "--webhook", "generic=\(url)", "--deliver-for", "30", Paths.sampleLog)
+        #expect(second.status == 0, "\(second.stderr)")
+        let got = (try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n") ?? []
+        let keys = got.compactMap { line -> String? in
+            let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            return (obj?["headers"] as? [String: String])?["idempotency-key"]
+        }
+        #expect(keys.count == 17)
+        #expect(Set(keys).count == 17)
+        #expect(
+            try runledger("alerts", "--db", dir.file("l.db"), "--state", "pending").stdout.hasSuffix("0 deliveries\n"))
+    }
+
+    @Test func badWebhookSpecsAreNamed() throws {
+        let dir = TempDir()
+        let r = try runledger("replay", "--db", dir.file("l.db"), "--webhook", "pager=http://x", Paths.sampleLog)
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("--webhook pager: want KIND=URL"))
+        let env = try runledger(
+            "replay", "--db", dir.file("l.db"), "--webhook", "slack=env:RUNLEDGER_TEST_UNSET_VARIABLE", Paths.sampleLog)
+        #expect(env.stderr.contains("environment variable RUNLEDGER_TEST_UNSET_VARIABLE is not set"))
+    }
+}
