@@ -16,6 +16,8 @@ public final class Notifier {
     /// Called with each attempt's change of `runledger_alerts_total` (for the live metrics) and a
     /// line for the log (never holding a URL).
     public var onChange: (SeriesValues, String) -> Void = { _, _ in }
+    /// Called after each pass with the deliveries still pending (`runledger_outbox_pending`).
+    public var onPending: (Int) -> Void = { _ in }
     public var timeoutMs = 10_000
 
     public init(ledger: Ledger, sinks: [Sink], publicURL: String, policy: RetryPolicy = RetryPolicy()) {
@@ -89,7 +91,7 @@ public final class Notifier {
     /// Delivers until `shouldStop` (serve), checking at least every `pollMs`.
     public func run(until shouldStop: () -> Bool, pollMs: Int64 = 250) {
         while !shouldStop() {
-            do { try deliverDue() } catch { onChange([:], "alert delivery: \(error)") }
+            do { onPending(try deliverDue()) } catch { onChange([:], "alert delivery: \(error)") }
             usleep(UInt32(pollMs * 1000))
         }
     }

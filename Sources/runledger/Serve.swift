@@ -141,6 +141,7 @@ final class NotifyService: Service, @unchecked Sendable {
             metrics.apply(delta)
             if !line.isEmpty { logger.info("\(line)") }
         }
+        notifier.onPending = { metrics.setOutboxPending($0) }
     }
 
     func run() async throws {
