@@ -79,9 +79,28 @@ public final class Ingestor {
         return r
     }
 
+    /// Folds reports from outside the log (the executor's database or API) into the runs they name;
+    /// runs the ledger does not hold are skipped. Commit with `commitReports()`.
+    public func apply(reports: [String: Report], source: String) throws {
+        for (id, report) in reports {
+            try apply(
+                .run(id: id, effects: [.report(source: source, report)], timeMs: nil, attribution: .exact), line: 0)
+        }
+    }
+
+    /// Commits what `apply(reports:source:)` changed, without moving any source position.
+    @discardableResult
+    public func commitReports() throws -> SeriesValues { try commit(position: nil) }
+
     /// Writes everything since the last commit together with `position`; returns the series change.
     @discardableResult
     public func commit(identity: String, offset: Int64, lines: Int64) throws -> SeriesValues {
+        try commit(
+            position: SourcePosition(
+                source: source, identity: identity, offset: offset, lines: lines, correlator: correlator.state))
+    }
+
+    private func commit(position: SourcePosition?) throws -> SeriesValues {
         var batch = LedgerBatch()
         for id in touchOrder {
             let t = touched[id]!
@@ -96,8 +115,7 @@ public final class Ingestor {
         batch.rollupDelta = delta.filter { $0.value != 0 }
         batch.sinks = alerting.sinks
         batch.unattributed = unattributed
-        batch.position = SourcePosition(
-            source: source, identity: identity, offset: offset, lines: lines, correlator: correlator.state)
+        batch.position = position
         try ledger.commit(batch)
         let applied = batch.rollupDelta
         touched.removeAll(keepingCapacity: true)

@@ -18,6 +18,13 @@ struct AlertOptions: ParsableArguments {
     @Option(name: .customLong("public-url"), help: "RunLedger's address as people reach it, for links in alerts.")
     var publicURL: String?
 
+    @Option(
+        name: .customLong("executor-db"),
+        help: "The executor's SQLite database (workflow_runs), read-only: its reports reveal mismatches too.")
+    var executorDB: String?
+
+    func executorDatabase(_ settings: Settings) -> String? { executorDB ?? settings.executorDB }
+
     func sinks(_ settings: Settings) throws -> [Sink] {
         let specs = webhooks.isEmpty ? settings.webhooks : webhooks
         do {

@@ -63,6 +63,13 @@ struct Replay: AsyncParsableCommand {
                 for notice in ingest.takeNotices() { printError("runledger: \(notice)") }
                 if let problem = ingest.lastProblem { printError("runledger: last malformed line: \(problem)") }
             }
+            if let executorDB = alertOptions.executorDatabase(settings) {
+                do {
+                    try ReportPoller(executorDatabase: executorDB, ledger: ledger, options: ingestOptions).pollOnce()
+                } catch {
+                    printError("runledger: \(error) (its reports were not read)")
+                }
+            }
             if !sinks.isEmpty {
                 // Deliver what this replay raised (and anything still pending) before exiting.
                 let notifier = Notifier(

@@ -66,6 +66,11 @@ struct Serve: AsyncParsableCommand {
                 },
                 logger: logger)
             var services: [any Service] = [app, ingest]
+            if let executorDB = alertOptions.executorDatabase(settings) {
+                let poller = try ReportPoller(
+                    executorDatabase: executorDB, ledger: try openLedger(dbPath), options: ingestOptions)
+                services.append(ReportService(poller: poller, metrics: metrics, logger: logger))
+            }
             if !sinks.isEmpty {
                 let notifier = Notifier(
                     ledger: try openLedger(dbPath), sinks: sinks,
@@ -150,6 +155,45 @@ final class NotifyService: Service, @unchecked Sendable {
             lock.withLock { finished = true }
         }
         thread.name = "runledger-notify"
+        thread.start()
+        try? await gracefulShutdown()
+        lock.withLock { stopRequested = true }
+        while !lock.withLock({ finished }) { try? await Task.sleep(for: .milliseconds(10)) }
+    }
+}
+
+/// Polls the executor's database every few seconds on a dedicated thread (SQLite calls block).
+/// A missing, locked or foreign database is logged once per cause and tried again.
+final class ReportService: Service, @unchecked Sendable {
+    private let poller: ReportPoller
+    private let metrics: LiveMetrics
+    private let logger: Logger
+    private let lock = NSLock()
+    private var stopRequested = false
+    private var finished = false
+
+    init(poller: ReportPoller, metrics: LiveMetrics, logger: Logger) {
+        self.poller = poller
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    func run() async throws {
+        let thread = Thread { [self] in
+            var lastError = ""
+            while !lock.withLock({ stopRequested }) {
+                do {
+                    metrics.apply(try poller.pollOnce())
+                    lastError = ""
+                } catch {
+                    if "\(error)" != lastError { logger.warning("\(error); trying again") }
+                    lastError = "\(error)"
+                }
+                for _ in 0..<50 where !lock.withLock({ stopRequested }) { usleep(100_000) }
+            }
+            lock.withLock { finished = true }
+        }
+        thread.name = "runledger-reports"
         thread.start()
         try? await gracefulShutdown()
         lock.withLock { stopRequested = true }

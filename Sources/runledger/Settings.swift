@@ -30,10 +30,11 @@ struct Settings {
     var webhooks: [String] = []
     var costBudgetUSD: Double?
     var publicURL: String?
+    var executorDB: String?
 
     static let keys: Set<String> = [
         "db", "listen", "sources", "profile", "workflows", "utc_offset", "tool_label_cap", "journal", "webhooks",
-        "cost_budget_usd", "public_url",
+        "cost_budget_usd", "public_url", "executor_db",
     ]
     static let journalKeys: Set<String> = ["units", "identifiers", "matches", "directory", "files", "start"]
 
@@ -111,6 +112,7 @@ struct Settings {
         }
         s.webhooks = try strings("webhooks")
         s.publicURL = try string("public_url")
+        s.executorDB = try string("executor_db")
         if let v = dict["cost_budget_usd"] {
             guard let n = (v as? NSNumber)?.doubleValue, !(v is Bool), n > 0 else {
                 throw Failure("\(path): \"cost_budget_usd\" must be a positive number")

@@ -161,6 +161,51 @@ import Testing
             try runledger("alerts", "--db", dir.file("l.db"), "--state", "pending").stdout.hasSuffix("0 deliveries\n"))
     }
 
+    @Test func theExecutorDatabaseRevealsItsOwnMismatches() throws {
+        let dir = TempDir()
+        let receiver = try Receiver(dir: dir)
+        defer { receiver.stop() }
+        let executorDB = Paths.shared.appendingPathComponent("workflow_runs.db").path
+        let r = try runledger(
+            "replay", "--db", dir.file("l.db"), "--executor-db", executorDB, "--webhook",
+            "generic=\(receiver.url("/hook"))",
+            "--deliver-for", "30", Paths.sampleLog)
+        #expect(r.status == 0, "\(r.stderr)")
+        let runs =
+            try JSONSerialization.jsonObject(
+                with: Data(try runledger("runs", "--db", dir.file("l.db"), "--json").stdout.utf8)) as! [[String: Any]]
+        let truth =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Paths.truth)))
+            as! [String: Any]
+        let expected = truth["runs"] as! [String: [String: Any]]
+        var flagged = 0
+        for run in runs {
+            let id = run["run_id"] as! String
+            let t = try #require(expected[id])
+            let mismatch = run["mismatch"] as? [String: [String]] ?? [:]
+            #expect((mismatch["db"] ?? []) == t["mismatch_db"] as! [String], "\(id)")
+            #expect((mismatch["log"] ?? []) == t["mismatch_log"] as! [String], "\(id)")
+            if !(t["mismatch_db"] as! [String]).isEmpty || !(t["mismatch_log"] as! [String]).isEmpty { flagged += 1 }
+        }
+        // One mismatch alert per run with a log or database mismatch (14 here), one per false failure (4).
+        let keys = receiver.requests("/hook").filter(accepted).map(key)
+        #expect(keys.filter { $0.hasSuffix("/reporting_mismatch") }.count == flagged)
+        #expect(flagged == 14)
+        #expect(keys.filter { $0.hasSuffix("/false_failure") }.count == 4)
+        #expect(Set(keys).count == keys.count)
+    }
+
+    @Test func aDatabaseThatIsNotTheExecutorsIsSaidAndChangesNothing() throws {
+        let dir = TempDir()
+        _ = try runledger("replay", "--db", dir.file("other.db"), Paths.sampleLog)
+        let r = try runledger(
+            "replay", "--db", dir.file("l.db"), "--executor-db", dir.file("other.db"), Paths.sampleLog)
+        #expect(r.status == 0)
+        #expect(r.stderr.contains("\(dir.file("other.db")): not the executor's database"))
+        let runs = try runledger("runs", "--db", dir.file("l.db"), "--json").stdout
+        #expect(!runs.contains("\"db\""))
+    }
+
     @Test func badWebhookSpecsAreNamed() throws {
         let dir = TempDir()
         let r = try runledger("replay", "--db", dir.file("l.db"), "--webhook", "pager=http://x", Paths.sampleLog)

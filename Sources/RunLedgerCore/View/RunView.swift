@@ -35,10 +35,12 @@ public enum RunView {
         for (source, rep) in r.reported.sorted(by: { $0.key < $1.key }) {
             w.key(source)
             w.beginObject()
-            w.key("cost_usd"); w.decimal(rep.costNano, scale: 9)
-            w.key("total_tokens"); w.int(rep.totalTokens)
-            w.key("turns"); w.int(rep.turns)
-            w.key("tools"); w.int(rep.tools)
+            // A negative value is a field the source left empty: not reported.
+            w.key("cost_usd")
+            if rep.costNano < 0 { w.null() } else { w.decimal(rep.costNano, scale: 9) }
+            w.key("total_tokens"); w.int(rep.totalTokens < 0 ? nil : rep.totalTokens)
+            w.key("turns"); w.int(rep.turns < 0 ? nil : rep.turns)
+            w.key("tools"); w.int(rep.tools < 0 ? nil : rep.tools)
             w.endObject()
         }
         w.endObject()
