@@ -22,11 +22,15 @@ corpus() { # size -> path (generated on first use)
   echo "$f"
 }
 
-# Runs a command under GNU time; prints "wall cpu rss_kib" (CPU = user + sys).
+# timed OUT ERR CMD...: runs CMD under GNU time with its output in OUT and ERR; prints
+# "wall cpu peak_rss_kib" (CPU = user + sys).
 timed() {
-  local t; t=$(mktemp)
-  /usr/bin/time -f "%e %U %S %M" -o "$t" "$@"
-  awk '{printf "%.3f %.3f %d\n", $1, $2 + $3, $4}' "$t"
+  local t out=$1 err=$2; shift 2
+  t=$(mktemp)
+  local t0=$EPOCHREALTIME # GNU time prints wall time to 10 ms only; grep -c needs better
+  /usr/bin/time -f "%U %S %M" -o "$t" "$@" >"$out" 2>"$err"
+  local t1=$EPOCHREALTIME
+  awk -v w="$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b - a}')" '{printf "%.3f %.3f %d\n", w, $1 + $2, $3}' "$t"
   rm -f "$t"
 }
 
@@ -40,12 +44,12 @@ cat "$LOG" >/dev/null # into the page cache for all three
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-read -r rw rc rr < <(timed "$BIN" replay --db "$WORK/replay.db" "$LOG" 2>/dev/null)
+read -r rw rc rr < <(timed /dev/null "$WORK/replay.err" "$BIN" replay --db "$WORK/replay.db" "$LOG")
 mkdir -p "$WORK/progs"; cp bench/mtail/*.mtail "$WORK/progs/"
-read -r mw mc mr < <(timed mtail --one_shot --one_shot_format=prometheus --emit_prog_label=false \
-  --progs "$WORK/progs" --logs "$LOG" --logtostderr >"$WORK/mtail.out" 2>"$WORK/mtail.err")
+read -r mw mc mr < <(timed "$WORK/mtail.out" "$WORK/mtail.err" mtail --one_shot --one_shot_format=prometheus \
+  --emit_prog_label=false --progs "$WORK/progs" --logs "$LOG" --logtostderr)
 # GNU grep stops at the first match when its output is /dev/null: write the count to a file.
-read -r gw gc gr < <(timed grep -c -F 'Status endpoint for' "$LOG" >"$WORK/grep.out")
+read -r gw gc gr < <(timed "$WORK/grep.out" /dev/null grep -c -F 'Status endpoint for' "$LOG")
 
 row() { awk -v n="$1" -v w="$2" -v c="$3" -v r="$4" -v l="$LINES" -v b="$BYTES" \
   'BEGIN{printf "%-10s wall %7.3f s  cpu %7.3f s  peak RSS %7.1f MiB  %11.0f lines/s  %8.1f MiB/s\n", n, w, c, r/1024, l/w, b/1048576/w}'; }
@@ -58,11 +62,11 @@ awk -v r="$rw" -v m="$mw" -v g="$gw" 'BEGIN{
   printf "ratio: runledger/grep  lines/s = %.1f%% (target >= 25%%)\n", 100*g/r }'
 echo "   (mtail matched lines: $(sed -n 's/^executor_lines_total //p' "$WORK/mtail.out"); runs in ledger: $("$BIN" runs --db "$WORK/replay.db" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'))"
 
-echo "-- /metrics with >= 10k series (ledger from a corpus with 130 workflow names)"
+echo "-- /metrics with >= 10k series (ledger from a corpus with 140 workflow names)"
 WIDE="$CACHE/wide.log"
-[ -s "$WIDE" ] || python3 bench/gen-corpus.py --runs 6000 --seed 2 --workflows 130 --log "$WIDE" --truth "$CACHE/wide.truth" >/dev/null
+[ -s "$WIDE" ] || python3 bench/gen-corpus.py --runs 6000 --seed 2 --workflows 140 --log "$WIDE" --truth "$CACHE/wide.truth" >/dev/null
 "$BIN" replay --db "$WORK/wide.db" "$WIDE" 2>/dev/null
-"$BIN" serve --db "$WORK/wide.db" --listen "127.0.0.1:$PORT" >/dev/null 2>&1 &
+"$BIN" serve --db "$WORK/wide.db" --listen "127.0.0.1:$PORT" "$WIDE" >/dev/null 2>&1 &
 SERVE=$!
 for _ in $(seq 200); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.05; done
 python3 bench/probe.py metrics "$PORT" --n 200 || true
@@ -77,7 +81,7 @@ python3 bench/probe.py latency "$BIN" "$WORK/follow.db" "$WORK/follow.log" "$POR
 BIGLOG=$(corpus "$BIG")
 BIGLINES=$(wc -l <"$BIGLOG")
 echo "-- restart on a fully read $BIG-line log ($BIGLINES lines) and RSS with its runs in the ledger"
-read -r bw bc br < <(timed "$BIN" replay --db "$WORK/big.db" "$BIGLOG" 2>/dev/null)
+read -r bw bc br < <(timed /dev/null /dev/null "$BIN" replay --db "$WORK/big.db" "$BIGLOG")
 awk -v w="$bw" -v c="$bc" -v r="$br" -v l="$BIGLINES" 'BEGIN{printf "replay %s: wall %.1f s  cpu %.1f s  peak RSS %.1f MiB  %.0f lines/s\n", "big", w, c, r/1024, l/w}'
 echo "runs in ledger: $(sqlite3 "$WORK/big.db" 'select count(*) from runs' 2>/dev/null || echo '?')"
 python3 bench/probe.py restart "$BIN" "$WORK/big.db" "$BIGLOG" "$PORT" "$BIGLINES"
