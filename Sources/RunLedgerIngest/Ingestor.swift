@@ -14,7 +14,9 @@ public final class Ingestor {
     /// Records touched since the last commit, in first-touch order, with their contribution before
     /// the batch; `touchedIndex` finds a run's slot. Records are changed in place in the array: copying
     /// one out and back in copied its arrays (tools, tool ids) on every effect.
-    private var touched: [(record: RunRecord, before: SeriesValues)] = []
+    /// `stored` is the record as the ledger held it: a run whose lines changed nothing (a status poll
+    /// while it runs, the same report again) is neither rewritten nor re-counted at commit.
+    private var touched: [(record: RunRecord, stored: RunRecord?, before: SeriesValues)] = []
     private var touchedIndex: [String: Int] = [:]
     private var unattributed: [(source: String, line: Int64, group: UnattributedGroup)] = []
     private var delta: SeriesValues = [:]
@@ -73,7 +75,7 @@ public final class Ingestor {
         let existing = try ledger.run(id)
         guard let r = existing ?? (create ? RunRecord(runId: id) : nil) else { return nil }
         let before = existing.map { Contribution.of($0, tools: &labeler) } ?? [:]
-        touched.append((r, before))
+        touched.append((r, existing, before))
         touchedIndex[id] = touched.count - 1
         return touched.count - 1
     }
@@ -82,7 +84,7 @@ public final class Ingestor {
     @discardableResult
     public func commit(identity: String, offset: Int64, lines: Int64) throws -> SeriesValues {
         var batch = LedgerBatch()
-        for t in touched {
+        for t in touched where t.record != t.stored {
             batch.runs.append(t.record)
             delta.add(Contribution.of(t.record, tools: &labeler))
             delta.add(t.before, sign: -1)
