@@ -8,7 +8,7 @@ LISTEN ?= 127.0.0.1:9477
 DB ?= data/runledger.db
 SOURCE ?= examples/executor.log
 
-.PHONY: all deps build test rules run format clean
+.PHONY: all deps build test rules run format clean bench
 
 all: build
 
@@ -37,6 +37,18 @@ test: deps rules
 run: build
 	@mkdir -p $(dir $(DB))
 	.build/debug/runledger serve --db $(DB) --listen $(LISTEN) $(SOURCE)
+
+# Benchmarks (never part of `test`): RunLedger replay side by side with mtail and `grep -c` on the same
+# generated corpus, /metrics render time, serve latency, restart time. Corpora are cached in .bench-cache/.
+# BENCH_LINES=1e5|1e6|1e7 picks the side-by-side corpus (default 1e6); BENCH_BIG the restart corpus (1e7).
+bench: deps
+	@missing=""; for c in mtail:mtail /usr/bin/time:time curl:curl sqlite3:sqlite3; do \
+	  command -v $${c%%:*} >/dev/null 2>&1 || missing="$$missing $${c##*:}"; done; \
+	if [ -n "$$missing" ]; then echo "make: installing$$missing"; apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
+	  || { echo "make: could not install$$missing (run as root, or install them yourself)"; exit 1; }; fi
+	$(SWIFT) build -c release
+	bench/bench.sh
 
 format:
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift

@@ -11,9 +11,13 @@ public final class Ingestor {
     private let correlator: Correlator
     private var labeler: ToolLabeler
 
-    /// Records touched since the last commit, with their contribution before the batch.
-    private var touched: [String: (record: RunRecord, original: RunRecord?, before: SeriesValues)] = [:]
-    private var touchOrder: [String] = []
+    /// Records touched since the last commit, in first-touch order, with their contribution before
+    /// the batch; `touchedIndex` finds a run's slot. Records are changed in place in the array: copying
+    /// one out and back in copied its arrays (tools, tool ids) on every effect.
+    /// `stored` is the record as the ledger held it: a run whose lines changed nothing (a status poll
+    /// while it runs, the same report again) is neither rewritten nor re-counted at commit.
+    private var touched: [(record: RunRecord, stored: RunRecord?, before: SeriesValues)] = []
+    private var touchedIndex: [String: Int] = [:]
     private var unattributed: [(source: String, line: Int64, group: UnattributedGroup)] = []
     private var delta: SeriesValues = [:]
     private var lineCounts: [LineResult: Int64] = [:]
@@ -54,13 +58,11 @@ public final class Ingestor {
     private func apply(_ d: Attributed, line: Int64) throws {
         switch d {
         case .run(let id, let effects, let time, let how):
-            guard var r = try record(id, create: effects.contains(where: \.createsRun)) else { return }
-            for e in effects { r.apply(e, at: time, attribution: how) }
-            touched[id]!.record = r
+            guard let i = try slot(id, create: effects.contains(where: \.createsRun)) else { return }
+            for e in effects { touched[i].record.apply(e, at: time, attribution: how) }
         case .markAmbiguous(let id):
-            guard var r = try record(id, create: true) else { return }
-            r.attribution = .ambiguous
-            touched[id]!.record = r
+            guard let i = try slot(id, create: true) else { return }
+            touched[i].record.attribution = .ambiguous
         case .unattributed(let group):
             var pseudo = RunRecord(runId: "unknown")
             for f in group.facts { for e in f.effects { pseudo.apply(e, at: f.timeMs, attribution: .burst) } }
@@ -69,14 +71,15 @@ public final class Ingestor {
         }
     }
 
-    private func record(_ id: String, create: Bool) throws -> RunRecord? {
-        if let t = touched[id] { return t.record }
+    /// The index in `touched` of run `id`, read from the ledger (or created) on its first touch.
+    private func slot(_ id: String, create: Bool) throws -> Int? {
+        if let i = touchedIndex[id] { return i }
         let existing = try ledger.run(id)
         guard let r = existing ?? (create ? RunRecord(runId: id) : nil) else { return nil }
         let before = existing.map { Contribution.of($0, tools: &labeler) } ?? [:]
-        touched[id] = (r, existing, before)
-        touchOrder.append(id)
-        return r
+        touched.append((r, existing, before))
+        touchedIndex[id] = touched.count - 1
+        return touched.count - 1
     }
 
     /// Folds reports from outside the log (the executor's database or API) into the runs they name;
@@ -102,10 +105,9 @@ public final class Ingestor {
 
     private func commit(position: SourcePosition?) throws -> SeriesValues {
         var batch = LedgerBatch()
-        for id in touchOrder {
-            let t = touched[id]!
+        for t in touched where t.record != t.stored {
             batch.runs.append(t.record)
-            batch.alerts += alerting.detector.alerts(before: t.original, after: t.record, at: t.record.endedAtMs)
+            batch.alerts += alerting.detector.alerts(before: t.stored, after: t.record, at: t.record.endedAtMs)
             delta.add(Contribution.of(t.record, tools: &labeler))
             delta.add(t.before, sign: -1)
         }
@@ -119,7 +121,7 @@ public final class Ingestor {
         try ledger.commit(batch)
         let applied = batch.rollupDelta
         touched.removeAll(keepingCapacity: true)
-        touchOrder.removeAll(keepingCapacity: true)
+        touchedIndex.removeAll(keepingCapacity: true)
         unattributed.removeAll()
         delta.removeAll(keepingCapacity: true)
         lineCounts.removeAll()

@@ -44,7 +44,9 @@ public final class LiveMetrics: @unchecked Sendable {
     public func apply(_ delta: SeriesValues) {
         guard !delta.isEmpty else { return }
         lock.withLock {
-            for (key, d) in delta where d != 0 { set(key, (values[key] ?? 0) + d) }
+            for (key, d) in delta where d != 0 {
+                set(key, (values[key] ?? 0) + d)
+            }
         }
     }
 
@@ -89,7 +91,8 @@ public final class LiveMetrics: @unchecked Sendable {
         }
     }
 
-    /// Text exposition format 0.0.4.
+    /// Text exposition format 0.0.4. Rendered on every scrape (not cached: `registry` is public, and
+    /// a metric set on it directly must show at once).
     public func render() -> String {
         lock.withLock {
             var out = Exposition.sorted(registry.emitToString())
@@ -126,19 +129,27 @@ public final class LiveMetrics: @unchecked Sendable {
 /// Rendering the parts of the exposition that swift-prometheus does not produce.
 enum Exposition {
     static func histogram(_ spec: MetricSpec, _ values: SeriesValues) -> String {
-        let workflows = Set(values.keys.filter { $0.name == spec.name + "_count" }.compactMap(\.labels.first)).sorted()
+        // Names and bounds are built once per render, not once per series (10k series: every
+        // string built per line showed in the profile).
+        let bucketName = spec.name + "_bucket", sumName = spec.name + "_sum", countName = spec.name + "_count"
+        let workflows = Set(values.keys.lazy.filter { $0.name == countName }.compactMap(\.labels.first)).sorted()
         guard !workflows.isEmpty else { return "" }
         var out = "# HELP \(spec.name) \(spec.help)\n# TYPE \(spec.name) histogram\n"
         let bounds = spec.buckets.map(Contribution.formatBound) + ["+Inf"]
+        let bucketLead = bucketName + "{workflow=\""
+        let boundLeads = bounds.map { "\",le=\"\($0)\"} " }
         for wf in workflows {
-            let l = "workflow=\"\(escape(wf))\""
-            for b in bounds {
-                out +=
-                    "\(spec.name)_bucket{\(l),le=\"\(b)\"} \(values[SeriesKey(spec.name + "_bucket", [wf, b])] ?? 0)\n"
+            let label = escape(wf)
+            for (b, lead) in zip(bounds, boundLeads) {
+                out += bucketLead
+                out += label
+                out += lead
+                out += String(values[SeriesKey(bucketName, [wf, b])] ?? 0)
+                out += "\n"
             }
-            let sum = Double(values[SeriesKey(spec.name + "_sum", [wf])] ?? 0) / spec.divisor
-            out += "\(spec.name)_sum{\(l)} \(number(sum))\n"
-            out += "\(spec.name)_count{\(l)} \(values[SeriesKey(spec.name + "_count", [wf])] ?? 0)\n"
+            let sum = Double(values[SeriesKey(sumName, [wf])] ?? 0) / spec.divisor
+            out += "\(sumName){workflow=\"\(label)\"} \(number(sum))\n"
+            out += "\(countName){workflow=\"\(label)\"} \(values[SeriesKey(countName, [wf])] ?? 0)\n"
         }
         return out
     }
@@ -146,28 +157,63 @@ enum Exposition {
     /// The registry's output with families sorted by name and samples by labels, so that the same
     /// ledger always renders the same text (the registry keeps its series in hash order).
     static func sorted(_ text: String) -> String {
-        var families: [(name: String, header: [Substring], samples: [Substring])] = []
-        for line in text.split(separator: "\n") {
-            if line.hasPrefix("# HELP ") || line.hasPrefix("# TYPE ") {
-                let name = line.dropFirst(7).prefix { $0 != " " }
-                if families.last?.name != String(name) || !(families.last?.samples.isEmpty ?? true) {
-                    families.append((String(name), [], []))
-                }
-                families[families.count - 1].header.append(line)
-            } else if !families.isEmpty {
-                families[families.count - 1].samples.append(line)
+        // Works on the UTF-8 bytes, comparing lines with memcmp: with 10k series, splitting and
+        // comparing `String`s was most of a render. Byte order is the order of Unicode scalars.
+        var bytes = Array(text.utf8)
+        return bytes.withUnsafeMutableBufferPointer { buf -> String in
+            let base = buf.baseAddress!
+            typealias Line = (start: Int, count: Int)
+            var families: [(name: Line, header: [Line], samples: [Line])] = []
+            func equal(_ a: Line, _ b: Line) -> Bool {
+                a.count == b.count && memcmp(base + a.start, base + b.start, a.count) == 0
             }
+            func less(_ a: Line, _ b: Line) -> Bool {
+                let c = memcmp(base + a.start, base + b.start, min(a.count, b.count))
+                return c != 0 ? c < 0 : a.count < b.count
+            }
+            var i = 0
+            let n = buf.count
+            while i < n {
+                var j = i
+                while j < n, base[j] != 0x0A { j += 1 }
+                let line: Line = (i, j - i)
+                i = j + 1
+                if line.count == 0 { continue }
+                if line.count > 7, base[line.start] == UInt8(ascii: "#"),
+                    memcmp(base + line.start, "# HELP ", 7) == 0 || memcmp(base + line.start, "# TYPE ", 7) == 0
+                {
+                    var k = line.start + 7
+                    while k < line.start + line.count, base[k] != UInt8(ascii: " ") { k += 1 }
+                    let name: Line = (line.start + 7, k - line.start - 7)
+                    if let last = families.last, equal(last.name, name), last.samples.isEmpty {
+                    } else {
+                        families.append((name, [], []))
+                    }
+                    families[families.count - 1].header.append(line)
+                } else if !families.isEmpty {
+                    families[families.count - 1].samples.append(line)
+                }
+            }
+            families.sort { less($0.name, $1.name) }
+            var out: [UInt8] = []
+            out.reserveCapacity(n + 1)
+            func emit(_ l: Line) {
+                out.append(contentsOf: UnsafeBufferPointer(start: base + l.start, count: l.count))
+                out.append(0x0A)
+            }
+            for f in families {
+                for h in f.header { emit(h) }
+                for s in f.samples.sorted(by: less) { emit(s) }
+            }
+            return String(decoding: out, as: UTF8.self)
         }
-        var out = ""
-        for f in families.sorted(by: { $0.name < $1.name }) {
-            for h in f.header { out += h + "\n" }
-            for s in f.samples.sorted() { out += s + "\n" }
-        }
-        return out
     }
 
     static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        guard s.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") || $0 == 0x0A }) else {
+            return s
+        }
+        return s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
             .replacingOccurrences(of: "\n", with: "\\n")
     }
 

@@ -65,6 +65,16 @@ public final class Ledger {
     }()
     private let decoder = JSONDecoder()
     private lazy var selectRun = try? db.prepare("SELECT record FROM runs WHERE run_id = ?")
+    private lazy var dataVersion = try? db.prepare("PRAGMA data_version")
+
+    /// Records this connection committed lately, so that a run touched again in a later batch is not
+    /// read back and decoded (decoding was a tenth of `replay`). Two generations bound it: when the
+    /// newer one is full it becomes the older one. It is dropped whenever another connection has
+    /// committed (`PRAGMA data_version` moved), so it never hides someone else's write.
+    private var recentRuns: [String: RunRecord] = [:]
+    private var olderRuns: [String: RunRecord] = [:]
+    private static let recentRunsCap = 2048
+    private var seenDataVersion: Int64?
 
     /// Opens (and, unless `readOnly`, creates and migrates) the ledger at `path`.
     public init(path: String, readOnly: Bool = false) throws {
@@ -155,7 +165,7 @@ public final class Ledger {
         try db.exec("BEGIN IMMEDIATE")
         do {
             for r in batch.runs {
-                let record = String(decoding: try encoder.encode(r), as: UTF8.self)
+                let record = r.ledgerJSON
                 try upsertRun.run([
                     .text(r.runId), .text(r.workflowName), .text(r.currentStatus.rawValue), .optional(r.startedAtMs),
                     .optional(r.endedAtMs), .int(r.cost), .int(r.turnCount), .int(r.totalTokens),
@@ -190,13 +200,44 @@ public final class Ledger {
             try db.exec("COMMIT")
         } catch {
             try? db.exec("ROLLBACK")
+            forgetRecentRuns()
             throw error
         }
+        for r in batch.runs { remember(r) }
+        seenDataVersion = currentDataVersion()
+    }
+
+    private func remember(_ r: RunRecord) {
+        if recentRuns.count >= Self.recentRunsCap, recentRuns[r.runId] == nil {
+            olderRuns = recentRuns
+            recentRuns.removeAll(keepingCapacity: true)
+        }
+        recentRuns[r.runId] = r
+    }
+
+    private func forgetRecentRuns() {
+        recentRuns.removeAll()
+        olderRuns.removeAll()
+    }
+
+    /// Moves when another connection commits (this connection's own commits leave it alone).
+    private func currentDataVersion() -> Int64? {
+        var version: Int64?
+        try? dataVersion?.query { version = $0.int(0) }
+        return version
     }
 
     // MARK: Reading
 
     public func run(_ id: String) throws -> RunRecord? {
+        if !recentRuns.isEmpty || !olderRuns.isEmpty {
+            let version = currentDataVersion()
+            if version == nil || version != seenDataVersion {
+                forgetRecentRuns()
+            } else if let r = recentRuns[id] ?? olderRuns[id] {
+                return r
+            }
+        }
         guard let stmt = selectRun else { throw db.error("prepare") }
         var found: RunRecord?
         try stmt.query([.text(id)]) { row in found = try decodeRecord(row.text(0)) }

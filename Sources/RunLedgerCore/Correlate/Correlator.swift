@@ -125,8 +125,8 @@ public final class Correlator {
     private func linked(_ key: ExtractedKey?) -> String? {
         switch key {
         case .run(let id): return id
-        case .dbId(let id): return state.links.last { $0.kind == .dbId && $0.id == id }?.runId
-        case .session(let id): return state.links.last { $0.kind == .session && $0.id == id }?.runId
+        case .dbId(let id): return state.linkedRun(.dbId, id)
+        case .session(let id): return state.linkedRun(.session, id)
         case nil: return nil
         }
     }
@@ -142,9 +142,7 @@ public final class Correlator {
     }
 
     private func addLink(_ kind: CorrelatorState.LinkKind, _ id: String, _ run: String) {
-        if let i = state.links.firstIndex(where: { $0.kind == kind && $0.id == id }) { state.links.remove(at: i) }
-        state.links.append(.init(kind: kind, id: id, runId: run))
-        if state.links.count > limits.links { state.links.removeFirst(state.links.count - limits.links) }
+        state.addLink(kind, id, run, limit: limits.links)
     }
 
     // MARK: Bursts
@@ -221,6 +219,11 @@ public final class Correlator {
 }
 
 /// Everything the correlator remembers between lines; saved in the ledger with the source position.
+///
+/// The id links are a bounded map kept in insertion order (re-linking an id moves it to the end, the
+/// oldest go first). They are looked up on nearly every line, so they live in a hash index plus an
+/// insertion log rather than in an array scanned per line (that scan was a third of replay's time).
+/// The encoded form is unchanged: `links` is still written as an array, oldest first.
 public struct CorrelatorState: Codable, Sendable, Equatable {
     public enum LinkKind: String, Codable, Sendable { case dbId, session }
 
@@ -255,9 +258,25 @@ public struct CorrelatorState: Codable, Sendable, Equatable {
         var line: Int64
     }
 
+    struct LinkKey: Hashable, Sendable {
+        var kind: LinkKind
+        var id: String
+    }
+
+    struct LinkEntry: Sendable {
+        var runId: String
+        /// Position in `linkLog` of this key's live entry; older log entries for the key are stale.
+        var seq: Int
+    }
+
     /// Lines seen on this source (the clock for ageing).
     public var line: Int64 = 0
-    var links: [Link] = []
+    private var linkIndex: [LinkKey: LinkEntry] = [:]
+    /// Keys in insertion order, from `linkHead` on; an entry is live when the index points at its seq.
+    private var linkLog: [LinkKey] = []
+    private var linkHead = 0
+    /// The seq of `linkLog[0]` (the log is compacted from the front now and then).
+    private var linkBase = 0
     var segments: [Segment] = []
     var continuation: Continuation?
     var awaitingWorkflow: [Awaiting] = []
@@ -265,4 +284,80 @@ public struct CorrelatorState: Codable, Sendable, Equatable {
     var ambiguousOwed = 0
 
     public init() {}
+
+    /// The links, oldest first (the saved form).
+    var links: [Link] {
+        get {
+            var out: [Link] = []
+            out.reserveCapacity(linkIndex.count)
+            for i in linkHead..<linkLog.count {
+                let key = linkLog[i]
+                if let e = linkIndex[key], e.seq == linkBase + i {
+                    out.append(Link(kind: key.kind, id: key.id, runId: e.runId))
+                }
+            }
+            return out
+        }
+        set {
+            linkIndex = [:]
+            linkLog = []
+            linkHead = 0
+            linkBase = 0
+            for l in newValue { addLink(l.kind, l.id, l.runId, limit: Int.max) }
+        }
+    }
+
+    func linkedRun(_ kind: LinkKind, _ id: String) -> String? {
+        linkIndex[LinkKey(kind: kind, id: id)]?.runId
+    }
+
+    /// Links `id` to `run` (as the newest link) and drops the oldest links beyond `limit`.
+    mutating func addLink(_ kind: LinkKind, _ id: String, _ run: String, limit: Int) {
+        let key = LinkKey(kind: kind, id: id)
+        linkIndex[key] = LinkEntry(runId: run, seq: linkBase + linkLog.count)
+        linkLog.append(key)
+        while linkIndex.count > limit, linkHead < linkLog.count {
+            let old = linkLog[linkHead]
+            if let e = linkIndex[old], e.seq == linkBase + linkHead { linkIndex[old] = nil }
+            linkHead += 1
+        }
+        // Keep the log within a small multiple of the live links: drop the consumed front.
+        if linkHead > 1024, linkHead * 2 > linkLog.count {
+            linkLog.removeFirst(linkHead)
+            linkBase += linkHead
+            linkHead = 0
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case line, links, segments, continuation, awaitingWorkflow, workflowHints, ambiguousOwed
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        line = try c.decode(Int64.self, forKey: .line)
+        segments = try c.decode([Segment].self, forKey: .segments)
+        continuation = try c.decodeIfPresent(Continuation.self, forKey: .continuation)
+        awaitingWorkflow = try c.decode([Awaiting].self, forKey: .awaitingWorkflow)
+        workflowHints = try c.decode([Hint].self, forKey: .workflowHints)
+        ambiguousOwed = try c.decode(Int.self, forKey: .ambiguousOwed)
+        links = try c.decode([Link].self, forKey: .links)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(line, forKey: .line)
+        try c.encode(links, forKey: .links)
+        try c.encode(segments, forKey: .segments)
+        try c.encodeIfPresent(continuation, forKey: .continuation)
+        try c.encode(awaitingWorkflow, forKey: .awaitingWorkflow)
+        try c.encode(workflowHints, forKey: .workflowHints)
+        try c.encode(ambiguousOwed, forKey: .ambiguousOwed)
+    }
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.line == b.line && a.links == b.links && a.segments == b.segments && a.continuation == b.continuation
+            && a.awaitingWorkflow == b.awaitingWorkflow && a.workflowHints == b.workflowHints
+            && a.ambiguousOwed == b.ambiguousOwed
+    }
 }

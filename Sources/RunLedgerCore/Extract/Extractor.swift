@@ -43,11 +43,20 @@ public final class Extractor {
     public var envelopes: EnvelopeParser
     public let maxLineBytes: Int
 
-    private struct Compiled {
-        var rule: Rule
-        var template: Template
-        var prefix: [UInt8]
-        var capture: [String: Int]
+    /// A class, not a struct: the hot path reads one per candidate rule, and copying a struct of
+    /// rule, template and tables retained and released each of their parts every time.
+    private final class Compiled {
+        let rule: Rule
+        let template: Template
+        let prefix: [UInt8]
+        let capture: [String: Int]
+
+        init(rule: Rule, template: Template, prefix: [UInt8], capture: [String: Int]) {
+            self.rule = rule
+            self.template = template
+            self.prefix = prefix
+            self.capture = capture
+        }
     }
 
     private let compiled: [Compiled]

@@ -46,13 +46,36 @@ public enum Contribution {
 
     /// Histogram parts for one observation; `value` is in stored units (see `MetricSpec.divisor`).
     static func observe(_ spec: MetricSpec, _ wf: String, _ value: Int64, into v: inout SeriesValues) {
+        let names = HistogramNames.of(spec)
         let x = Double(value) / spec.divisor
-        for bound in spec.buckets where x <= bound {
-            v[SeriesKey(spec.name + "_bucket", [wf, formatBound(bound)])] = 1
+        for (bound, label) in zip(spec.buckets, names.bounds) where x <= bound {
+            v[SeriesKey(names.bucket, [wf, label])] = 1
         }
-        v[SeriesKey(spec.name + "_bucket", [wf, "+Inf"])] = 1
-        v[SeriesKey(spec.name + "_sum", [wf])] = value
-        v[SeriesKey(spec.name + "_count", [wf])] = 1
+        v[SeriesKey(names.bucket, [wf, "+Inf"])] = 1
+        v[SeriesKey(names.sum, [wf])] = value
+        v[SeriesKey(names.count, [wf])] = 1
+    }
+
+    /// A histogram's series names and bucket labels, built once: every touched run observes three
+    /// histograms at each commit, and building these strings per bucket showed in replay's profile.
+    private struct HistogramNames: Sendable {
+        var bucket: String, sum: String, count: String
+        var bounds: [String]
+
+        init(_ spec: MetricSpec) {
+            bucket = spec.name + "_bucket"
+            sum = spec.name + "_sum"
+            count = spec.name + "_count"
+            bounds = spec.buckets.map(Contribution.formatBound)
+        }
+
+        static let known: [String: HistogramNames] = Dictionary(
+            uniqueKeysWithValues: [Metrics.runCost, Metrics.runTurns, Metrics.runDuration].map { ($0.name, .init($0)) })
+
+        static func of(_ spec: MetricSpec) -> HistogramNames {
+            if let n = known[spec.name], n.bounds.count == spec.buckets.count { return n }
+            return HistogramNames(spec)
+        }
     }
 
     /// Bucket bounds as Prometheus prints them (`0.5`, `1.0`, `+Inf`).

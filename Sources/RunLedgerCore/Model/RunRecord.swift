@@ -112,7 +112,8 @@ public struct RunRecord: Codable, Equatable, Sendable {
     }
 
     private mutating func refreshMismatch() {
-        guard hasEnded else { return }
+        // Runs every effect: return before building the field table when there is nothing to compare.
+        guard hasEnded, !reported.isEmpty else { return }
         let ledger: [(String, Int64, KeyPath<Report, Int64>)] = [
             ("cost", cost, \.costNano), ("tokens", totalTokens, \.totalTokens),
             ("turns", turnCount, \.turns), ("tools", toolCount, \.tools),

@@ -64,6 +64,11 @@ public struct JSONWriter {
     }
 
     public static func quoted(_ s: String) -> String {
+        // Nearly every string (ids, tool names) needs no escape: copy it whole (the ledger writes
+        // thousands per batch; going scalar by scalar was most of the cost).
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            return "\"" + s + "\""
+        }
         var out = "\""
         for u in s.unicodeScalars {
             switch u {
