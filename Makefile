@@ -3,6 +3,7 @@ SWIFT ?= swift
 # System packages the build and the tests need (promtool comes with prometheus). The tests read the
 # rule files with python3-yaml and check OpenMetrics output with python3-prometheus-client's strict parser.
 DEB_PACKAGES := libsqlite3-dev libcurl4-openssl-dev libsystemd-dev zlib1g-dev systemd-journal-remote prometheus \
+	prometheus-alertmanager \
 	python3-yaml python3-prometheus-client
 LISTEN ?= 127.0.0.1:9477
 DB ?= data/runledger.db
