@@ -52,7 +52,10 @@ struct Serve: AsyncParsableCommand {
             let board = SourceBoard(sources: follower.sourceNames)
             var logger = Logger(label: "runledger")
             logger.logLevel = .info
-            let ingest = IngestService(follower: follower, metrics: metrics, board: board, logger: logger)
+            let publisher = SourcePublisher(metrics: metrics, board: board, logger: logger)
+            // File reads, journal waits, libcurl and SQLite block: each loop gets a thread of its own.
+            let ingest = ThreadService(name: "runledger-ingest") { stop in follower.run(until: stop, publisher.publish)
+            }
             let state = ServerState(
                 metrics: metrics, ledger: LedgerReader(path: dbPath), sources: board, version: RunLedgerCommand.version)
             let app = Application(
@@ -69,13 +72,24 @@ struct Serve: AsyncParsableCommand {
             if let executorDB = alertOptions.executorDatabase(settings) {
                 let poller = try ReportPoller(
                     executorDatabase: executorDB, ledger: try openLedger(dbPath), options: ingestOptions)
-                services.append(ReportService(poller: poller, metrics: metrics, logger: logger))
+                services.append(
+                    ThreadService(name: "runledger-reports") { stop in
+                        poller.run(until: stop, every: 5) { changes, problem in
+                            metrics.apply(changes)
+                            if let problem { logger.warning("\(problem); trying again") }
+                        }
+                    })
             }
             if !sinks.isEmpty {
                 let notifier = Notifier(
                     ledger: try openLedger(dbPath), sinks: sinks,
                     publicURL: alertOptions.link(settings, listen: "\(host):\(port)"))
-                services.append(NotifyService(notifier: notifier, metrics: metrics, logger: logger))
+                notifier.onChange = { delta, line in
+                    metrics.apply(delta)
+                    if !line.isEmpty { logger.info("\(line)") }
+                }
+                notifier.onPending = { metrics.setOutboxPending($0) }
+                services.append(ThreadService(name: "runledger-notify") { stop in notifier.run(until: stop) })
             }
             let group = ServiceGroup(
                 configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -84,37 +98,40 @@ struct Serve: AsyncParsableCommand {
     }
 }
 
-/// Runs the follower on a dedicated thread (file reads, journal waits and SQLite commits block),
-/// applying each commit's change to the live metrics. Stops at graceful shutdown after its current pass.
-final class IngestService: Service, @unchecked Sendable {
-    private let follower: Follower
-    private let metrics: LiveMetrics
-    private let board: SourceBoard
-    private let logger: Logger
+/// A blocking loop on a dedicated thread, stopped at graceful shutdown once its current step ends.
+/// Swift's cooperative pool has two threads here; blocking C calls must not sit on it.
+final class ThreadService: Service, @unchecked Sendable {
+    private let name: String
+    private let body: (@escaping () -> Bool) -> Void
     private let lock = NSLock()
     private var stopRequested = false
     private var finished = false
 
-    init(follower: Follower, metrics: LiveMetrics, board: SourceBoard, logger: Logger) {
-        self.follower = follower
-        self.metrics = metrics
-        self.board = board
-        self.logger = logger
+    init(name: String, body: @escaping (@escaping () -> Bool) -> Void) {
+        self.name = name
+        self.body = body
     }
 
     func run() async throws {
         let thread = Thread { [self] in
-            follower.run(until: { lock.withLock { stopRequested } }, publish)
+            body { self.lock.withLock { self.stopRequested } }
             lock.withLock { finished = true }
         }
-        thread.name = "runledger-ingest"
+        thread.name = name
         thread.start()
         try? await gracefulShutdown()
         lock.withLock { stopRequested = true }
         while !lock.withLock({ finished }) { try? await Task.sleep(for: .milliseconds(10)) }
     }
+}
 
-    private func publish(_ u: SourceUpdate) {
+/// Applies what the follower reports about each source to the live metrics, the board and the log.
+struct SourcePublisher {
+    let metrics: LiveMetrics
+    let board: SourceBoard
+    let logger: Logger
+
+    func publish(_ u: SourceUpdate) {
         metrics.apply(u.changes)
         metrics.setSourceUp(u.source, u.up)
         if u.up { metrics.setSourceLag(u.source, bytes: u.lagBytes) }
@@ -130,73 +147,5 @@ final class IngestService: Service, @unchecked Sendable {
         for notice in u.notices {
             if u.up { logger.notice("\(notice)") } else { logger.warning("\(notice); waiting for it") }
         }
-    }
-}
-
-/// Delivers alerts on a dedicated thread (libcurl calls block), applying each attempt to the metrics.
-final class NotifyService: Service, @unchecked Sendable {
-    private let notifier: Notifier
-    private let lock = NSLock()
-    private var stopRequested = false
-    private var finished = false
-
-    init(notifier: Notifier, metrics: LiveMetrics, logger: Logger) {
-        self.notifier = notifier
-        notifier.onChange = { delta, line in
-            metrics.apply(delta)
-            if !line.isEmpty { logger.info("\(line)") }
-        }
-        notifier.onPending = { metrics.setOutboxPending($0) }
-    }
-
-    func run() async throws {
-        let thread = Thread { [self] in
-            notifier.run(until: { lock.withLock { stopRequested } })
-            lock.withLock { finished = true }
-        }
-        thread.name = "runledger-notify"
-        thread.start()
-        try? await gracefulShutdown()
-        lock.withLock { stopRequested = true }
-        while !lock.withLock({ finished }) { try? await Task.sleep(for: .milliseconds(10)) }
-    }
-}
-
-/// Polls the executor's database every few seconds on a dedicated thread (SQLite calls block).
-/// A missing, locked or foreign database is logged once per cause and tried again.
-final class ReportService: Service, @unchecked Sendable {
-    private let poller: ReportPoller
-    private let metrics: LiveMetrics
-    private let logger: Logger
-    private let lock = NSLock()
-    private var stopRequested = false
-    private var finished = false
-
-    init(poller: ReportPoller, metrics: LiveMetrics, logger: Logger) {
-        self.poller = poller
-        self.metrics = metrics
-        self.logger = logger
-    }
-
-    func run() async throws {
-        let thread = Thread { [self] in
-            var lastError = ""
-            while !lock.withLock({ stopRequested }) {
-                do {
-                    metrics.apply(try poller.pollOnce())
-                    lastError = ""
-                } catch {
-                    if "\(error)" != lastError { logger.warning("\(error); trying again") }
-                    lastError = "\(error)"
-                }
-                for _ in 0..<50 where !lock.withLock({ stopRequested }) { usleep(100_000) }
-            }
-            lock.withLock { finished = true }
-        }
-        thread.name = "runledger-reports"
-        thread.start()
-        try? await gracefulShutdown()
-        lock.withLock { stopRequested = true }
-        while !lock.withLock({ finished }) { try? await Task.sleep(for: .milliseconds(10)) }
     }
 }

@@ -14,7 +14,11 @@ import Testing
         #expect(r.ledgerJSON == String(decoding: try e.encode(r), as: UTF8.self))
     }
 
-    @Test func anEmptyRecordReadsBack() throws { try roundTrip(RunRecord(runId: "r-1")) }
+    @Test func anEmptyRecordReadsBack() throws {
+        let r = RunRecord(runId: "r-1")
+        #expect(try JSONDecoder().decode(RunRecord.self, from: Data(r.ledgerJSON.utf8)) == r)
+        try roundTrip(r)
+    }
 
     @Test func aFullRecordReadsBack() throws {
         var r = RunRecord(runId: "run \"quoted\" \\ back\nslash\u{1}")
