@@ -114,14 +114,8 @@ public final class FileIngest {
 
     /// The file in `path`'s directory that is the one `saved` names (same device, inode and first bytes).
     static func findRotated(_ saved: FileIdentity, near path: String) -> FileSource? {
-        let dir = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.isEmpty ? "/" : dir) else {
-            return nil
-        }
-        for name in names.sorted() {
-            let candidate = (dir.isEmpty ? "" : dir) + "/" + name
-            var st = stat()
-            guard stat(candidate, &st) == 0, UInt64(st.st_ino) == saved.inode, UInt64(st.st_dev) == saved.device,
+        for (candidate, st) in regularFiles(besides: path) {
+            guard UInt64(st.st_ino) == saved.inode, UInt64(st.st_dev) == saved.device,
                 let f = try? FileSource(path: candidate), f.matches(saved)
             else { continue }
             return f
@@ -133,25 +127,32 @@ public final class FileIngest {
     /// the one with the earliest modification time after `file`'s. A rename keeps the modification
     /// time, so this orders the files as the executor wrote them, whatever logrotate named them.
     static func rotatedAfter(_ file: FileSource, near path: String, excluding current: FileIdentity) -> FileSource? {
-        let dir = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
         let base = path.split(separator: "/").last.map(String.init) ?? path
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.isEmpty ? "/" : dir) else {
-            return nil
-        }
         let after = file.modificationTimeNs
         let own = file.identity(fingerprintLength: 0)
-        var best: (mtime: Int64, name: String)?
-        for name in names where (name.hasPrefix(base + ".") || name.hasPrefix(base + "-")) && !name.hasSuffix(".gz") {
-            var st = stat()
-            let candidate = (dir.isEmpty ? "" : dir) + "/" + name
-            guard stat(candidate, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
+        var best: (mtime: Int64, path: String)?
+        for (candidate, st) in regularFiles(besides: path) {
+            let name = candidate.split(separator: "/").last.map(String.init) ?? candidate
+            guard name.hasPrefix(base + ".") || name.hasPrefix(base + "-"), !name.hasSuffix(".gz") else { continue }
             let ino = UInt64(st.st_ino)
             guard ino != own.inode, ino != current.inode else { continue }
             let mtime = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
             guard mtime >= after else { continue }
-            if best == nil || (mtime, name) < (best!.mtime, best!.name) { best = (mtime, name) }
+            if best == nil || (mtime, candidate) < (best!.mtime, best!.path) { best = (mtime, candidate) }
         }
-        return best.flatMap { try? FileSource(path: (dir.isEmpty ? "" : dir) + "/" + $0.name) }
+        return best.flatMap { try? FileSource(path: $0.path) }
+    }
+
+    /// The regular files in `path`'s directory, by name, with what `stat` says of them.
+    private static func regularFiles(besides path: String) -> [(path: String, stat: stat)] {
+        let dir = directory(of: path)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return [] }
+        return names.sorted().compactMap { name in
+            let candidate = (dir == "/" ? "" : dir) + "/" + name
+            var st = stat()
+            guard stat(candidate, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+            return (candidate, st)
+        }
     }
 
     private func begin(_ f: any ByteSource, at offset: Int64, correlator state: CorrelatorState) throws {

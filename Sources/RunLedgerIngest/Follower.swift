@@ -151,9 +151,4 @@ public final class Follower {
             return failed(path, error)
         }
     }
-
-    private func directory(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        return slash == path.startIndex ? "/" : String(path[..<slash])
-    }
 }

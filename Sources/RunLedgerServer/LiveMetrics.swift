@@ -16,8 +16,6 @@ public final class LiveMetrics: @unchecked Sendable {
     private var values: SeriesValues = [:]
     private var counters: [SeriesKey: Counter] = [:]
     private var gauges: [SeriesKey: Gauge] = [:]
-    private var sourceUp: [String: Gauge] = [:]
-    private var sourceLag: [String: Gauge] = [:]
     private lazy var outboxPending: Gauge = registry.makeGauge(
         name: Metrics.outboxPending.name, help: Metrics.outboxPending.help)
 
@@ -54,25 +52,20 @@ public final class LiveMetrics: @unchecked Sendable {
     public func setOutboxPending(_ n: Int) { outboxPending.set(Double(n)) }
 
     public func setSourceLag(_ source: String, bytes: Int64) {
-        lock.withLock {
-            let g =
-                sourceLag[source]
-                ?? registry.makeGauge(
-                    name: Metrics.sourceLag.name, labels: [("source", source)], help: Metrics.sourceLag.help)
-            sourceLag[source] = g
-            g.set(Double(max(0, bytes)))
-        }
+        lock.withLock { gauge(Metrics.sourceLag, [source]).set(Double(max(0, bytes))) }
     }
 
     public func setSourceUp(_ source: String, _ up: Bool) {
-        lock.withLock {
-            let g =
-                sourceUp[source]
-                ?? registry.makeGauge(
-                    name: Metrics.sourceUp.name, labels: [("source", source)], help: Metrics.sourceUp.help)
-            sourceUp[source] = g
-            g.set(up ? 1.0 : 0.0)
-        }
+        lock.withLock { gauge(Metrics.sourceUp, [source]).set(up ? 1.0 : 0.0) }
+    }
+
+    /// The gauge of `spec` with these label values, made on first use. Called with the lock held.
+    private func gauge(_ spec: MetricSpec, _ values: [String]) -> Gauge {
+        let key = SeriesKey(spec.name, values)
+        if let g = gauges[key] { return g }
+        let g = registry.makeGauge(name: spec.name, labels: Array(zip(spec.labels, values)), help: spec.help)
+        gauges[key] = g
+        return g
     }
 
     /// The current value of a series in exposition units (for tests and the landing page).
@@ -111,9 +104,7 @@ public final class LiveMetrics: @unchecked Sendable {
         let shown = Double(value) / spec.divisor
         switch spec.type {
         case .gauge:
-            let g = gauges[key] ?? registry.makeGauge(name: spec.name, labels: labels, help: spec.help)
-            gauges[key] = g
-            g.set(shown)
+            gauge(spec, key.labels).set(shown)
         case .counter:
             // A counter cannot be set; re-create it at the exact total (the ledger is the truth).
             if let old = counters[key] { registry.unregisterCounter(old) }

@@ -61,3 +61,9 @@ public func expandGlob(_ pattern: String) -> [String] {
     }
     return out.sorted()
 }
+
+/// The directory a path names a file in (`.` for a bare name, `/` for a file at the root).
+public func directory(of path: String) -> String {
+    guard let slash = path.lastIndex(of: "/") else { return "." }
+    return slash == path.startIndex ? "/" : String(path[..<slash])
+}
