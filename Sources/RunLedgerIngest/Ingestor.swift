@@ -24,6 +24,10 @@ public final class Ingestor {
     private var decisions: [Attributed] = []
     public private(set) var linesSinceCommit = 0
     private let alerting: Alerting
+    /// The latest line time of this batch, for the log clock (stall detection).
+    private var latestLineMs: Int64 = .min
+    /// Held from the batch's first read of a run to its commit (see `Ledger.writer`).
+    private var holdsWriter = false
     /// Where and why the last malformed line was rejected, for logs and `/healthz`.
     public private(set) var lastProblem: String?
 
@@ -47,6 +51,7 @@ public final class Ingestor {
     public func process(_ line: Bytes, lineNumber: Int64, fallbackTimeMs: Int64? = nil) throws {
         var x = extractor.extract(line)
         if x.timeMs == nil { x.timeMs = fallbackTimeMs }
+        if let t = x.timeMs, t > latestLineMs { latestLineMs = t }
         lineCounts[x.result, default: 0] += 1
         linesSinceCommit += 1
         if x.result == .malformed { lastProblem = "\(source):\(lineNumber): \(x.problem ?? "malformed")" }
@@ -74,6 +79,10 @@ public final class Ingestor {
     /// The index in `touched` of run `id`, read from the ledger (or created) on its first touch.
     private func slot(_ id: String, create: Bool) throws -> Int? {
         if let i = touchedIndex[id] { return i }
+        if !holdsWriter {
+            ledger.writer.lock()
+            holdsWriter = true
+        }
         let existing = try ledger.run(id)
         guard let r = existing ?? (create ? RunRecord(runId: id) : nil) else { return nil }
         let before = existing.map { Contribution.of($0, tools: &labeler) } ?? [:]
@@ -85,13 +94,16 @@ public final class Ingestor {
     /// Folds reports from outside the log (the executor's database or API) into the runs they name;
     /// runs the ledger does not hold are skipped. Commit with `commitReports()`.
     public func apply(reports: [String: Report], source: String) throws {
-        for (id, report) in reports {
-            try apply(
-                .run(id: id, effects: [.report(source: source, report)], timeMs: nil, attribution: .exact), line: 0)
-        }
+        for (id, report) in reports { try apply(.report(source: source, report), toRun: id) }
     }
 
-    /// Commits what `apply(reports:source:)` changed, without moving any source position.
+    /// Folds one effect that comes from outside the log (a report, a stall) into run `id`, if the
+    /// ledger holds it. Commit with `commitReports()`.
+    public func apply(_ effect: Effect, toRun id: String) throws {
+        try apply(.run(id: id, effects: [effect], timeMs: nil, attribution: .exact), line: 0)
+    }
+
+    /// Commits what `apply(reports:source:)` or `apply(_:toRun:)` changed, without moving any source position.
     @discardableResult
     public func commitReports() throws -> SeriesValues { try commit(position: nil) }
 
@@ -104,6 +116,7 @@ public final class Ingestor {
     }
 
     private func commit(position: SourcePosition?) throws -> SeriesValues {
+        defer { releaseWriter() }
         var batch = LedgerBatch()
         for t in touched where t.record != t.stored {
             batch.runs.append(t.record)
@@ -115,10 +128,12 @@ public final class Ingestor {
             delta[SeriesKey(Metrics.lines.name, [source, result.rawValue]), default: 0] += n
         }
         batch.rollupDelta = delta.filter { $0.value != 0 }
-        batch.sinks = alerting.sinks
+        batch.routes = alerting.routes
         batch.unattributed = unattributed
         batch.position = position
         try ledger.commit(batch)
+        if latestLineMs > .min { alerting.clock.advance(to: latestLineMs) }
+        latestLineMs = .min
         let applied = batch.rollupDelta
         touched.removeAll(keepingCapacity: true)
         touchedIndex.removeAll(keepingCapacity: true)
@@ -128,15 +143,13 @@ public final class Ingestor {
         linesSinceCommit = 0
         return applied
     }
-}
 
-/// Which alerts to raise and where they go: the sinks configured when an alert is raised get it.
-public struct Alerting: Sendable {
-    public var detector: AlertDetector
-    public var sinks: [String]
-
-    public init(detector: AlertDetector = AlertDetector(), sinks: [String] = []) {
-        self.detector = detector
-        self.sinks = sinks
+    private func releaseWriter() {
+        if holdsWriter {
+            holdsWriter = false
+            ledger.writer.unlock()
+        }
     }
+
+    deinit { releaseWriter() }
 }

@@ -1,10 +1,6 @@
 import RunLedgerCore
 import RunLedgerStore
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Asks the executor's database what it claims about the runs that ended, and folds that in as the
 /// `db` report: a 0 there for a field the logs show was more is a reporting mismatch. A database that
 /// is missing, locked or of another schema is an error for the caller to log and retry; it never
@@ -40,20 +36,8 @@ public final class ReportPoller {
         return try ingestor.commitReports()
     }
 
-    /// Polls every `seconds` until `shouldStop`; `report` gets each poll's change and, when a poll
-    /// failed for a new reason, that reason (a cause is reported once, not on every retry).
+    /// Polls every `seconds` until `shouldStop` (see `Periodic.run`).
     public func run(until shouldStop: () -> Bool, every seconds: Int, _ report: (SeriesValues, String?) -> Void) {
-        var lastProblem = ""
-        while !shouldStop() {
-            do {
-                report(try pollOnce(), nil)
-                lastProblem = ""
-            } catch {
-                let text = "\(error)"
-                report([:], text == lastProblem ? nil : text)
-                lastProblem = text
-            }
-            for _ in 0..<(seconds * 10) where !shouldStop() { usleep(100_000) }
-        }
+        Periodic.run(every: Double(seconds), until: shouldStop, { try pollOnce() }, report: report)
     }
 }

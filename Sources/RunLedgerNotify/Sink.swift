@@ -13,6 +13,11 @@ public struct Sink: Sendable {
     public var url: String
     /// At most one delivery per this many milliseconds (Slack allows one message a second).
     public var minIntervalMs: Int64
+    /// Which alerts this sink gets (nil: all kinds, all workflows).
+    public var kinds: Set<AlertKind>?
+    public var workflows: Set<String>?
+
+    public var route: AlertRoute { AlertRoute(sink: name, kinds: kinds, workflows: workflows) }
 
     public init(name: String, kind: SinkKind, url: String) {
         self.name = name
@@ -76,6 +81,7 @@ public enum Payload {
         case .falseFailure: "False failure: \(a.workflow) run marked failed after real work"
         case .reportingMismatch: "Reporting mismatch: the executor reported 0 for a real \(a.workflow) run"
         case .costBudget: "Cost over budget: \(a.workflow) run"
+        case .stalledRun: "Stalled: \(a.workflow) run quiet and not ended"
         }
     }
 
@@ -84,8 +90,12 @@ public enum Payload {
         case .falseFailure: "AgentWorkflowFalseFailure"
         case .reportingMismatch: "AgentWorkflowReportingMismatch"
         case .costBudget: "AgentWorkflowCostOverBudget"
+        case .stalledRun: "AgentWorkflowRunStalled"
         }
     }
+
+    /// A run that may still be fine (over budget, quiet) warns; lost facts are critical.
+    static func isWarning(_ a: Alert) -> Bool { a.kind == .costBudget || a.kind == .stalledRun }
 
     static func facts(_ a: Alert) -> [(String, String)] {
         var f: [(String, String)] = [
@@ -133,7 +143,7 @@ public enum Payload {
         w.key("title"); w.string(title(a))
         w.key("description"); w.string(a.summary)
         w.key("url"); w.string(url)
-        w.key("color"); w.int(a.kind == .costBudget ? 0xE6_7E_22 : 0xE7_4C_3C)
+        w.key("color"); w.int(isWarning(a) ? 0xE6_7E_22 : 0xE7_4C_3C)
         w.key("fields"); w.beginArray()
         for (k, v) in facts(a) {
             w.beginObject(); w.key("name"); w.string(k); w.key("value"); w.string(v); w.key("inline");
@@ -183,7 +193,7 @@ public enum Payload {
         w.key("kind"); w.string(a.kind.rawValue)
         w.key("run_id"); w.string(a.runId)
         w.key("workflow"); w.string(a.workflow)
-        w.key("severity"); w.string(a.kind == .costBudget ? "warning" : "critical")
+        w.key("severity"); w.string(isWarning(a) ? "warning" : "critical")
         w.key("source"); w.string("runledger")
         w.endObject()
     }

@@ -27,9 +27,9 @@ public struct LedgerBatch: Sendable {
     public var unattributed: [(source: String, line: Int64, group: UnattributedGroup)] = []
     public var rollupDelta: SeriesValues = [:]
     public var position: SourcePosition?
-    /// Alerts the batch's changes raised, and the sinks each is to be delivered to.
+    /// Alerts the batch's changes raised, and the sinks that want them.
     public var alerts: [Alert] = []
-    public var sinks: [String] = []
+    public var routes: [AlertRoute] = []
 
     public init() {}
 
@@ -76,9 +76,29 @@ public final class Ledger {
     private static let recentRunsCap = 2048
     private var seenDataVersion: Int64?
 
+    /// One writer at a time per ledger file among this process's connections. An ingestor holds it
+    /// from its batch's first read of a run to its commit, so two of them (the log follower and the
+    /// report poller, say) never write back a stale copy of a run the other changed meanwhile.
+    /// Recursive: one thread may hold several ingestors' batches open (one per followed file).
+    public let writer: NSRecursiveLock
+
+    private static let writersLock = NSLock()
+    nonisolated(unsafe) private static var writers: [String: NSRecursiveLock] = [:]
+
+    private static func writer(for path: String) -> NSRecursiveLock {
+        let key = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+        return writersLock.withLock {
+            if let w = writers[key] { return w }
+            let w = NSRecursiveLock()
+            writers[key] = w
+            return w
+        }
+    }
+
     /// Opens (and, unless `readOnly`, creates and migrates) the ledger at `path`.
     public init(path: String, readOnly: Bool = false) throws {
         self.path = path
+        writer = Self.writer(for: path)
         if readOnly, !FileManager.default.fileExists(atPath: path) {
             throw LedgerError("\(path): no such ledger (run `runledger replay --db \(path) FILE` first)")
         }
@@ -191,7 +211,9 @@ public final class Ledger {
                 // A second raise of the same run and kind (after a restart, say) is ignored, sinks included.
                 guard sqlite3_changes(db.handle) == 1 else { continue }
                 let id = sqlite3_last_insert_rowid(db.handle)
-                for sink in batch.sinks { try insertDelivery.run([.int(id), .text(sink)]) }
+                for route in batch.routes where route.accepts(alert) {
+                    try insertDelivery.run([.int(id), .text(route.sink)])
+                }
             }
             if let p = batch.position {
                 let state = String(decoding: try encoder.encode(p.correlator), as: UTF8.self)
@@ -256,6 +278,15 @@ public final class Ledger {
         var out: [RunRecord] = []
         try db.prepare(sql).query(values) { row in out.append(try decodeRecord(row.text(0))) }
         return out
+    }
+
+    /// The latest start or end time of any run: where the log's clock stood when the ledger was last written.
+    public func latestRunTimeMs() throws -> Int64? {
+        var found: Int64?
+        try db.prepare("SELECT max(max(coalesce(started_at_ms, 0), coalesce(ended_at_ms, 0))) FROM runs").query {
+            found = $0.optionalInt(0)
+        }
+        return (found ?? 0) > 0 ? found : nil
     }
 
     public func runCount() throws -> Int {

@@ -23,25 +23,45 @@ struct AlertOptions: ParsableArguments {
         help: "The executor's SQLite database (workflow_runs), read-only: its reports reveal mismatches too.")
     var executorDB: String?
 
+    @Option(
+        name: .customLong("stall-after"),
+        help: "Raise stalled_run for a run that logs nothing for this many minutes without ending (default 30; 0: off)."
+    )
+    var stallAfter: Double?
+
     func executorDatabase(_ settings: Settings) -> String? { executorDB ?? settings.executorDB }
 
+    /// The sinks of `--webhook` (unfiltered), or else of the config file's `webhooks`.
     func sinks(_ settings: Settings) throws -> [Sink] {
-        let specs = webhooks.isEmpty ? settings.webhooks : webhooks
+        let entries = webhooks.isEmpty ? settings.webhooks : webhooks.map { WebhookSetting(spec: $0) }
+        var sinks: [Sink] = []
         do {
-            return try specs.enumerated().map { i, spec in
-                let kind = spec.split(separator: "=").first.map(String.init) ?? ""
-                let index = specs[..<i].filter { $0.hasPrefix(kind + "=") }.count
-                return try Sink.parse(spec, index: index, environment: ProcessInfo.processInfo.environment)
+            for (i, entry) in entries.enumerated() {
+                let kind = entry.spec.split(separator: "=").first.map(String.init) ?? ""
+                let index = entries[..<i].filter { $0.spec.hasPrefix(kind + "=") }.count
+                var sink = try Sink.parse(entry.spec, index: index, environment: ProcessInfo.processInfo.environment)
+                sink.name = entry.name ?? sink.name
+                sink.kinds = entry.kinds
+                sink.workflows = entry.workflows
+                guard !sinks.contains(where: { $0.name == sink.name }) else {
+                    throw Failure("webhooks: two sinks are named \"\(sink.name)\"; give each a distinct \"name\"")
+                }
+                sinks.append(sink)
             }
         } catch let e as SinkError {
             throw Failure(e.description)
         }
+        return sinks
     }
 
     func alerting(_ settings: Settings, sinks: [Sink]) throws -> Alerting {
         let budget = costBudget ?? settings.costBudgetUSD
         if let b = budget, !(b > 0) { throw Failure("--cost-budget \(b): must be a positive number of USD") }
-        return Alerting(detector: AlertDetector(budgetNano: budget.map { Int64($0 * 1e9) }), sinks: sinks.map(\.name))
+        let stall = stallAfter ?? settings.stallAfterMinutes ?? 30
+        guard stall >= 0, stall.isFinite else { throw Failure("--stall-after \(stall): must be minutes (0: off)") }
+        return Alerting(
+            detector: AlertDetector(budgetNano: budget.map { Int64($0 * 1e9) }), routes: sinks.map(\.route),
+            stall: stall > 0 ? StallDetector(afterMs: Int64(stall * 60_000)) : nil)
     }
 
     func link(_ settings: Settings, listen: String? = nil) -> String {

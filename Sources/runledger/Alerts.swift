@@ -60,18 +60,33 @@ struct Alerts: AsyncParsableCommand {
     }
 
     struct Test: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Send a test alert to each --webhook, once.")
+        static let configuration = CommandConfiguration(
+            abstract: "Send a test alert once to the sink named by --sink (default: every sink), ignoring its filters.")
 
         @OptionGroup var alertOptions: AlertOptions
 
         @Option(name: .long, help: "Configuration file (JSON), for its webhooks.")
         var config: String?
 
+        @Option(
+            name: .long, help: "The sink to test, by name (see `runledger alerts`): slack, generic-2, or a config name."
+        )
+        var sink: String?
+
         func run() async throws {
             try await reportingFailures {
                 let settings = try config.map(Settings.load) ?? Settings()
-                let sinks = try alertOptions.sinks(settings)
-                guard !sinks.isEmpty else { throw Failure("alerts test needs --webhook KIND=URL") }
+                var sinks = try alertOptions.sinks(settings)
+                guard !sinks.isEmpty else {
+                    throw Failure("alerts test needs a sink: --webhook KIND=URL or \"webhooks\" in --config")
+                }
+                if let sink {
+                    guard let chosen = sinks.first(where: { $0.name == sink }) else {
+                        throw Failure(
+                            "--sink \(sink): no such sink (configured: \(sinks.map(\.name).joined(separator: ", ")))")
+                    }
+                    sinks = [chosen]
+                }
                 let alert = Alert(
                     kind: .falseFailure, runId: "test-run", workflow: "test", status: "failed", costNano: 0, turns: 1,
                     tools: 1, totalTokens: 0, mismatch: [:], budgetNano: nil,

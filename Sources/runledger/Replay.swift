@@ -70,6 +70,10 @@ struct Replay: AsyncParsableCommand {
                     printError("runledger: \(error) (its reports were not read)")
                 }
             }
+            if ingestOptions.alerting.stall != nil {
+                // Runs the log left quiet and unended for the threshold, by the log's own clock.
+                try StallWatch(ledger: ledger, options: ingestOptions).checkOnce()
+            }
             if !sinks.isEmpty {
                 // Deliver what this replay raised (and anything still pending) before exiting.
                 let notifier = Notifier(

@@ -80,6 +80,16 @@ struct Serve: AsyncParsableCommand {
                         }
                     })
             }
+            if ingestOptions.alerting.stall != nil {
+                let watch = try StallWatch(ledger: try openLedger(dbPath), options: ingestOptions)
+                services.append(
+                    ThreadService(name: "runledger-stalls") { stop in
+                        watch.run(until: stop, every: 5) { changes, problem in
+                            metrics.apply(changes)
+                            if let problem { logger.warning("stall check: \(problem); trying again") }
+                        }
+                    })
+            }
             if !sinks.isEmpty {
                 let notifier = Notifier(
                     ledger: try openLedger(dbPath), sinks: sinks,

@@ -27,14 +27,15 @@ struct Settings {
     var toolLabelCap: Int?
     var journal: JournalSelection?
     var journalStart: String?
-    var webhooks: [String] = []
+    var webhooks: [WebhookSetting] = []
+    var stallAfterMinutes: Double?
     var costBudgetUSD: Double?
     var publicURL: String?
     var executorDB: String?
 
     static let keys: Set<String> = [
         "db", "listen", "sources", "profile", "workflows", "utc_offset", "tool_label_cap", "journal", "webhooks",
-        "cost_budget_usd", "public_url", "executor_db",
+        "cost_budget_usd", "public_url", "executor_db", "stall_after_minutes",
     ]
     static let journalKeys: Set<String> = ["units", "identifiers", "matches", "directory", "files", "start"]
 
@@ -110,7 +111,10 @@ struct Settings {
             }
             s.journal = sel
         }
-        s.webhooks = try strings("webhooks")
+        if let v = dict["webhooks"] {
+            guard let list = v as? [Any] else { throw Failure("\(path): \"webhooks\" must be a list") }
+            s.webhooks = try list.enumerated().map { try WebhookSetting.parse($1, index: $0, path: path) }
+        }
         s.publicURL = try string("public_url")
         s.executorDB = try string("executor_db")
         if let v = dict["cost_budget_usd"] {
@@ -118,6 +122,12 @@ struct Settings {
                 throw Failure("\(path): \"cost_budget_usd\" must be a positive number")
             }
             s.costBudgetUSD = n
+        }
+        if let v = dict["stall_after_minutes"] {
+            guard let n = (v as? NSNumber)?.doubleValue, !(v is Bool), n >= 0 else {
+                throw Failure("\(path): \"stall_after_minutes\" must be a number of minutes (0: off)")
+            }
+            s.stallAfterMinutes = n
         }
         guard s.profile == "automagik" else {
             throw Failure("\(path): \"profile\" is \"\(s.profile)\"; the built-in profile is \"automagik\"")

@@ -7,6 +7,8 @@ public enum AlertKind: String, Codable, Sendable, CaseIterable {
     case reportingMismatch = "reporting_mismatch"
     /// The run cost more than the configured budget.
     case costBudget = "cost_budget"
+    /// The run started and has written no line of its own work for the stall threshold, and not ended.
+    case stalledRun = "stalled_run"
 }
 
 /// An alert as raised: the facts a person needs to act, frozen when it was raised.
@@ -23,10 +25,13 @@ public struct Alert: Codable, Sendable, Equatable {
     public var mismatch: [String: [String]]
     public var budgetNano: Int64?
     public var raisedAtMs: Int64?
+    /// For `stalled_run`: how long the run had been quiet when the alert was raised.
+    public var quietForMs: Int64?
 
     public init(
         kind: AlertKind, runId: String, workflow: String, status: String, costNano: Int64, turns: Int64, tools: Int64,
-        totalTokens: Int64, mismatch: [String: [String]], budgetNano: Int64?, raisedAtMs: Int64?
+        totalTokens: Int64, mismatch: [String: [String]], budgetNano: Int64?, raisedAtMs: Int64?,
+        quietForMs: Int64? = nil
     ) {
         self.kind = kind
         self.runId = runId
@@ -39,6 +44,7 @@ public struct Alert: Codable, Sendable, Equatable {
         self.mismatch = mismatch
         self.budgetNano = budgetNano
         self.raisedAtMs = raisedAtMs
+        self.quietForMs = quietForMs
     }
 
     public var dedupKey: String { "\(runId)/\(kind.rawValue)" }
@@ -59,6 +65,10 @@ public struct Alert: Codable, Sendable, Equatable {
         case .costBudget:
             let budget = budgetNano.map { "$" + JSONWriter.decimalText($0, scale: 9) } ?? "the budget"
             return "Run \(runId) (\(workflow)) cost \(cost), over \(budget)."
+        case .stalledRun:
+            let quiet = quietForMs.map { " for \(($0 + 30_000) / 60_000) minutes" } ?? ""
+            return "Run \(runId) (\(workflow)) started and has logged nothing\(quiet), without ending: "
+                + "\(turns) turns, \(tools) tools, \(cost) so far."
         }
     }
 }
@@ -77,12 +87,15 @@ public struct AlertDetector: Sendable {
         if r.falseFailure, before?.falseFailure != true { kinds.append(.falseFailure) }
         if !r.mismatch.isEmpty, before?.mismatch.isEmpty ?? true { kinds.append(.reportingMismatch) }
         if let budget = budgetNano, r.cost > budget, (before?.cost ?? 0) <= budget { kinds.append(.costBudget) }
+        if r.isStalled, before?.isStalled != true { kinds.append(.stalledRun) }
         return kinds.map { kind in
             Alert(
                 kind: kind, runId: r.runId, workflow: r.workflowName, status: r.currentStatus.rawValue,
                 costNano: r.cost,
                 turns: r.turnCount, tools: r.toolCount, totalTokens: r.totalTokens, mismatch: r.mismatch,
-                budgetNano: kind == .costBudget ? budgetNano : nil, raisedAtMs: timeMs)
+                budgetNano: kind == .costBudget ? budgetNano : nil,
+                raisedAtMs: kind == .stalledRun ? r.stalledAtMs : timeMs,
+                quietForMs: kind == .stalledRun ? r.stalledAtMs.flatMap { at in r.lastLineAtMs.map { at - $0 } } : nil)
         }
     }
 }

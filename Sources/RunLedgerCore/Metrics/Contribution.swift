@@ -7,6 +7,7 @@ public enum Contribution {
         let status = r.currentStatus
         // A gauge may move between labels; counters wait until the workflow is settled.
         if status == .running { v[SeriesKey(Metrics.runsActive.name, [wf])] = 1 }
+        if r.isStalled { v[SeriesKey(Metrics.runsStalled.name, [wf])] = 1 }
         guard r.workflowSettled else { return v }
         v[SeriesKey(Metrics.runsStarted.name, [wf])] = 1
         if status.isTerminal { v[SeriesKey(Metrics.runsFinished.name, [wf, status.rawValue])] = 1 }
@@ -87,6 +88,7 @@ public enum Contribution {
     public static func zeroSeries(workflow wf: String) -> [SeriesKey] {
         var keys = [
             SeriesKey(Metrics.runsStarted.name, [wf]), SeriesKey(Metrics.runsActive.name, [wf]),
+            SeriesKey(Metrics.runsStalled.name, [wf]),
             SeriesKey(Metrics.cost.name, [wf]), SeriesKey(Metrics.turns.name, [wf]),
             SeriesKey(Metrics.taskgroupErrors.name, [wf]), SeriesKey(Metrics.falseFailures.name, [wf]),
         ]

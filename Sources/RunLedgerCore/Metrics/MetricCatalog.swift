@@ -34,6 +34,9 @@ public enum Metrics {
         "Workflow runs that ended, by workflow and final status.")
     public static let runsActive = MetricSpec(
         "agent_workflow_runs_active", .gauge, ["workflow"], "Workflow runs started and not yet ended.")
+    public static let runsStalled = MetricSpec(
+        "agent_workflow_runs_stalled", .gauge, ["workflow"],
+        "Workflow runs started, not ended, and quiet (no line of their own work) for the stall threshold.")
     public static let cost = MetricSpec(
         "agent_workflow_cost_usd_total", .counter, ["workflow"],
         "Cost of workflow runs in US dollars, as the logs show it.",
@@ -83,7 +86,8 @@ public enum Metrics {
 
     /// Everything derived from the ledger (stored as rollups, moved by the change of a run's values).
     public static let ledgerDerived: [MetricSpec] = [
-        runsStarted, runsFinished, runsActive, cost, turns, tokens, toolUses, taskgroupErrors, falseFailures,
+        runsStarted, runsFinished, runsActive, runsStalled, cost, turns, tokens, toolUses, taskgroupErrors,
+        falseFailures,
         mismatches, runCost, runTurns, runDuration, lines,
     ]
 

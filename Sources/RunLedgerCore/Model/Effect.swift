@@ -54,6 +54,8 @@ public enum Effect: Codable, Equatable, Sendable {
     case taskgroupError
     /// A report by the executor (`source` is `log`, `db` or `api`).
     case report(source: String, Report)
+    /// No line about the run for the stall threshold, by the log's clock at `atMs` (not a line's effect).
+    case stalled(atMs: Int64)
 
     /// Whether this effect is a metric (cost, turns, tokens, tools, TaskGroup) rather than identity,
     /// lifecycle or report bookkeeping. Only metric effects count towards a run's attribution.

@@ -12,6 +12,7 @@ extension RunRecord {
         if let costNano { w.key("costNano"); w.ranked(costNano) { $0.int($1) } }
         if let dbId { w.key("dbId"); w.string(dbId) }
         if let endedAtMs { w.key("endedAtMs"); w.int(endedAtMs) }
+        if let lastLineAtMs { w.key("lastLineAtMs"); w.int(lastLineAtMs) }
         w.key("mismatch")
         w.beginObject()
         for (source, fields) in mismatch.sorted(by: { $0.key < $1.key }) {
@@ -39,6 +40,7 @@ extension RunRecord {
         w.endObject()
         w.key("runId"); w.string(runId)
         if let sessionId { w.key("sessionId"); w.string(sessionId) }
+        if let stalledAtMs { w.key("stalledAtMs"); w.int(stalledAtMs) }
         if let startedAtMs { w.key("startedAtMs"); w.int(startedAtMs) }
         if let status { w.key("status"); w.ranked(status) { $0.string($1.rawValue) } }
         w.key("taskgroupError"); w.bool(taskgroupError)

@@ -5,6 +5,10 @@ public struct RunRecord: Codable, Equatable, Sendable {
     public var status: Ranked<RunStatus>?
     public var startedAtMs: Int64?
     public var endedAtMs: Int64?
+    /// The time of the latest dated line of the run's own work (stall detection).
+    public var lastLineAtMs: Int64?
+    /// Set when the run went quiet for the stall threshold without ending; cleared by its next line.
+    public var stalledAtMs: Int64?
     public var costNano: Ranked<Int64>?
     public var turns: Ranked<Int64>?
     public var tokens = TokenCounts()
@@ -59,6 +63,9 @@ public struct RunRecord: Codable, Equatable, Sendable {
 
     public var isFlagged: Bool { falseFailure || !mismatch.isEmpty }
 
+    /// Started, not ended, and quiet for the stall threshold (see `StallDetector`).
+    public var isStalled: Bool { stalledAtMs != nil && currentStatus == .running }
+
     // MARK: Folding effects
 
     private static let recentToolIdLimit = 256
@@ -66,6 +73,7 @@ public struct RunRecord: Codable, Equatable, Sendable {
     /// Folds one effect into the record. `at` is the line's time, when its envelope had one.
     public mutating func apply(_ effect: Effect, at timeMs: Int64?, attribution how: Attribution) {
         if effect.isMetric { attribution = max(attribution, how) }
+        noteActivity(effect, at: timeMs)
         switch effect {
         case .started:
             if startedAtMs == nil { startedAtMs = timeMs }
@@ -90,8 +98,21 @@ public struct RunRecord: Codable, Equatable, Sendable {
         case .report(let source, let report):
             // A report made while the run was still running is not a statement about its result.
             if hasEnded { reported[source] = report }
+        case .stalled(let atMs):
+            if currentStatus == .running, stalledAtMs == nil { stalledAtMs = atMs }
         }
         refreshMismatch()
+    }
+
+    /// A line of the run's own work dates its latest activity and ends a stall. Reports are not work:
+    /// a client polling the status endpoint every few seconds says nothing about a hung run.
+    private mutating func noteActivity(_ effect: Effect, at timeMs: Int64?) {
+        switch effect {
+        case .report, .stalled, .workflowUnknown: return
+        default: break
+        }
+        if let t = timeMs, t > (lastLineAtMs ?? .min) { lastLineAtMs = t }
+        stalledAtMs = nil
     }
 
     private mutating func recordToolUse(name: String, id: String?) {

@@ -30,6 +30,8 @@ public enum RunView {
         w.key("tool_uses"); w.int(r.toolNamesKnown ? r.toolUses : nil)
         w.key("taskgroup_error"); w.bool(r.taskgroupError)
         w.key("false_failure"); w.bool(r.falseFailure)
+        w.key("last_line_at"); w.string(r.lastLineAtMs.map(Timestamps.iso8601))
+        w.key("stalled_since"); w.string(r.isStalled ? r.stalledAtMs.map(Timestamps.iso8601) : nil)
         w.key("reported")
         w.beginObject()
         for (source, rep) in r.reported.sorted(by: { $0.key < $1.key }) {

@@ -1,0 +1,36 @@
+import RunLedgerCore
+import RunLedgerStore
+
+/// Marks running runs that went quiet for the stall threshold (`StallDetector`), by the log's clock;
+/// the mark and its `stalled_run` alert commit together, like every other fact.
+public final class StallWatch {
+    private let ledger: Ledger
+    private let alerting: Alerting
+    private let ingestor: Ingestor
+
+    public init(ledger: Ledger, options: FileIngest.Options) throws {
+        self.ledger = ledger
+        alerting = options.alerting
+        ingestor = try Ingestor(
+            source: "stall-watch", ledger: ledger, profile: options.profile, envelopes: options.envelopes,
+            maxLineBytes: options.maxLineBytes, correlator: CorrelatorState(), toolCap: options.toolCap,
+            alerting: options.alerting)
+        // After a restart the clock starts where the ledger's runs left it, not at the first new line.
+        if let t = try ledger.latestRunTimeMs() { alerting.clock.advance(to: t) }
+    }
+
+    /// One look: marks the runs stalled by now (default: the log's clock); returns the series change.
+    @discardableResult
+    public func checkOnce(nowMs: Int64? = nil) throws -> SeriesValues {
+        guard let detector = alerting.stall, let now = nowMs ?? alerting.clock.nowMs() else { return [:] }
+        let quiet = try ledger.runs(RunQuery(status: .running)).filter { detector.isStalled($0, nowMs: now) }
+        guard !quiet.isEmpty else { return [:] }
+        for r in quiet { try ingestor.apply(.stalled(atMs: now), toRun: r.runId) }
+        return try ingestor.commitReports()
+    }
+
+    /// Looks every `seconds` until `shouldStop` (see `Periodic.run`).
+    public func run(until shouldStop: () -> Bool, every seconds: Double, _ report: (SeriesValues, String?) -> Void) {
+        Periodic.run(every: seconds, until: shouldStop, { try checkOnce() }, report: report)
+    }
+}
