@@ -126,4 +126,38 @@ import Testing
         #expect(try runledger("runs", "--db", quiet.file("l.db"), "--json").stdout.contains("\"stalled_since\": null"))
         #expect(!(try runledger("runs", "--db", quiet.file("l.db"), "--json").stdout.contains("\"stalled_since\": \"")))
     }
+
+    /// A live executor that goes silent: no newer line arrives, so only the host's clock moving on the
+    /// log's clock can reveal the stall. Threshold 3 s (0.05 minutes) to keep the test short.
+    @Test func serveNoticesARunThatWentSilentAsTimePasses() throws {
+        let dir = TempDir()
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyy-MM-dd HH:mm:ss,SSS"
+        let written = Date()
+        let now = f.string(from: written)
+        let log = dir.file("x.log")
+        try
+            "\(now) - src.agents.claude_code.agent - INFO - 📝 \u{1B}[92mCreated workflow run record db-q for run_id run-q\u{1B}[0m\n"
+            .write(toFile: log, atomically: true, encoding: .utf8)
+        let receiver = try Receiver(dir: dir)
+        defer { receiver.stop() }
+        let serve = try ServeProcess(
+            args: [
+                "--db", dir.file("l.db"), "--utc-offset", "Z", "--stall-after", "0.05", "--webhook",
+                "generic=\(receiver.url("/hook"))", log,
+            ], dir: dir)
+        defer { _ = serve.stop() }
+        #expect(serve.port > 0, "\(serve.stderr)")
+        let seen = serve.waitFor("/metrics", within: 30) {
+            $0.contains("agent_workflow_runs_stalled{workflow=\"unknown\"} 1")
+        }
+        #expect(seen != nil, "\(serve.stderr)")
+        // Not before the threshold: the line is dated `written` (to the millisecond), 3 s is needed.
+        #expect(Date().timeIntervalSince(written) >= 2.99)
+        for _ in 0..<100 where receiver.requests("/hook").isEmpty { usleep(100_000) }
+        #expect(receiver.requests("/hook").map(key) == ["run-q/stalled_run"])
+        #expect(serve.stop() == 0)
+    }
 }
