@@ -5,55 +5,69 @@ import RunLedgerStore
     import Glibc
 #endif
 
-/// Asks the executor's database what it claims about the runs that ended, and folds that in as the
-/// `db` report: a 0 there for a field the logs show was more is a reporting mismatch. A database that
-/// is missing, locked or of another schema is an error for the caller to log and retry; it never
-/// raises a mismatch by itself.
+/// Asks a report source (the executor's database or its status API) what the executor claims about
+/// the runs that ended, and folds that in as that source's report: a 0 there for a field the logs
+/// show was more is a reporting mismatch. A source that is missing, down or answers garbage is a
+/// problem for the caller to log and count; it never raises a mismatch by itself.
 public final class ReportPoller {
-    private let path: String
+    public let source: any ReportSource
     private let ledger: Ledger
     private let ingestor: Ingestor
-    private var database: ExecutorDatabase?
 
-    public init(executorDatabase path: String, ledger: Ledger, options: FileIngest.Options) throws {
-        self.path = path
+    /// What one poll did: the series change, and why runs were left unread (if any).
+    public struct Outcome {
+        public var changes: SeriesValues = [:]
+        public var problem: String?
+    }
+
+    public init(source: any ReportSource, ledger: Ledger, options: FileIngest.Options) throws {
+        self.source = source
         self.ledger = ledger
         ingestor = try Ingestor(
-            source: "executor-db", ledger: ledger, profile: options.profile, envelopes: options.envelopes,
+            source: "reports-\(source.name)", ledger: ledger, profile: options.profile, envelopes: options.envelopes,
             maxLineBytes: options.maxLineBytes, correlator: CorrelatorState(), toolCap: options.toolCap,
             alerting: options.alerting)
     }
 
-    /// One poll: reads the rows of ended runs whose `db` report is new or changed; returns the series change.
+    /// One poll: asks about the ended runs the source wants to be asked about (most recently ended
+    /// first) and commits the reports that are new or changed. Throws when nothing could be read.
     @discardableResult
-    public func pollOnce() throws -> SeriesValues {
-        let db = try database ?? ExecutorDatabase(path: path)
-        database = db
-        var ended: [String: Report?] = [:]
+    public func pollOnce() throws -> Outcome {
+        var ended: [(id: String, endedAtMs: Int64, report: Report?)] = []
         for status in RunStatus.terminal {
-            for r in try ledger.runs(RunQuery(status: status)) { ended[r.runId] = r.reported["db"] }
+            for r in try ledger.runs(RunQuery(status: status)) {
+                let report = r.reported[source.name]
+                if report != nil, !source.rereadsReportedRuns { continue }
+                ended.append((r.runId, r.endedAtMs ?? 0, report))
+            }
         }
-        let reports = try db.reports(for: Array(ended.keys).sorted())
-        let changed = reports.filter { id, report in ended[id].map { $0 != report } ?? false }
-        guard !changed.isEmpty else { return [:] }
-        try ingestor.apply(reports: changed, source: "db")
-        return try ingestor.commitReports()
+        guard !ended.isEmpty else { return Outcome() }
+        ended.sort { ($0.endedAtMs, $0.id) > ($1.endedAtMs, $1.id) }
+        let known = Dictionary(uniqueKeysWithValues: ended.map { ($0.id, $0.report) })
+        let answer = try source.reports(for: ended.map(\.id))
+        let changed = answer.reports.filter { id, report in known[id].map { $0 != report } ?? false }
+        var outcome = Outcome(problem: answer.problem)
+        if !changed.isEmpty {
+            try ingestor.apply(reports: changed, source: source.name)
+            outcome.changes = try ingestor.commitReports()
+        }
+        return outcome
     }
 
-    /// Polls every `seconds` until `shouldStop`; `report` gets each poll's change and, when a poll
-    /// failed for a new reason, that reason (a cause is reported once, not on every retry).
-    public func run(until shouldStop: () -> Bool, every seconds: Int, _ report: (SeriesValues, String?) -> Void) {
+    /// Polls every `seconds` until `shouldStop`. `report` gets each poll's outcome (a failed poll is
+    /// an outcome with a problem and no change) and whether its problem is new: a cause is logged
+    /// once, not on every retry, while every failed poll is counted.
+    public func run(
+        until shouldStop: () -> Bool, every seconds: Double, _ report: (Outcome, _ problemIsNew: Bool) -> Void
+    ) {
         var lastProblem = ""
         while !shouldStop() {
-            do {
-                report(try pollOnce(), nil)
-                lastProblem = ""
-            } catch {
-                let text = "\(error)"
-                report([:], text == lastProblem ? nil : text)
-                lastProblem = text
-            }
-            for _ in 0..<(seconds * 10) where !shouldStop() { usleep(100_000) }
+            var outcome: Outcome
+            do { outcome = try pollOnce() } catch { outcome = Outcome(problem: "\(error)") }
+            let problem = outcome.problem ?? ""
+            report(outcome, !problem.isEmpty && problem != lastProblem)
+            lastProblem = problem
+            for _ in 0..<Int(seconds * 10) where !shouldStop() { usleep(100_000) }
         }
     }
 }
