@@ -70,7 +70,11 @@ public final class StatusAPI: ReportSource {
         var u = url.trimmingCharacters(in: .whitespaces)
         guard u.hasPrefix("http://") || u.hasPrefix("https://"), let c = URLComponents(string: u), let host = c.host,
             !host.isEmpty, c.query == nil, c.fragment == nil
-        else { throw ConfigError(description: "\"\(url)\" is not an http:// or https:// base URL") }
+        else {
+            // A URL that carries credentials is not repeated, even when malformed.
+            let shown = url.contains("@") ? "the URL" : "\"\(url)\""
+            throw ConfigError(description: "\(shown) is not an http:// or https:// base URL")
+        }
         while u.hasSuffix("/") { u.removeLast() }
         if u.hasSuffix("/api/v1") { u.removeLast(7) }
         while u.hasSuffix("/") { u.removeLast() }
