@@ -33,18 +33,10 @@ public final class ReportPoller {
     /// first) and commits the reports that are new or changed. Throws when nothing could be read.
     @discardableResult
     public func pollOnce() throws -> Outcome {
-        var ended: [(id: String, endedAtMs: Int64, report: Report?)] = []
-        for status in RunStatus.terminal {
-            for r in try ledger.runs(RunQuery(status: status)) {
-                let report = r.reported[source.name]
-                if report != nil, !source.rereadsReportedRuns { continue }
-                ended.append((r.runId, r.endedAtMs ?? 0, report))
-            }
-        }
+        let ended = try ledger.endedRuns(reportedBy: source.name, unreportedOnly: !source.rereadsReportedRuns)
         guard !ended.isEmpty else { return Outcome() }
-        ended.sort { ($0.endedAtMs, $0.id) > ($1.endedAtMs, $1.id) }
-        let known = Dictionary(uniqueKeysWithValues: ended.map { ($0.id, $0.report) })
-        let answer = try source.reports(for: ended.map(\.id))
+        let known = Dictionary(uniqueKeysWithValues: ended.map { ($0.runId, $0.report) })
+        let answer = try source.reports(for: ended.map(\.runId))
         let changed = answer.reports.filter { id, report in known[id].map { $0 != report } ?? false }
         var outcome = Outcome(problem: answer.problem)
         if !changed.isEmpty {
