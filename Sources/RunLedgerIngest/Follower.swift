@@ -1,3 +1,4 @@
+import Foundation
 import RunLedgerCore
 import RunLedgerSources
 import RunLedgerStore
@@ -38,6 +39,9 @@ public final class Follower {
     /// journald writes its files through mmap, which raises no inotify event, so journals are
     /// picked up by this poll; files are usually picked up at once through inotify.
     public var fallbackMs: Int32 = 100
+    /// Held during each pass when set. Report pollers take it too, so that a pass, which reads run
+    /// records, changes them and writes them back, never writes over a report committed meanwhile.
+    public var recordLock: NSLock?
 
     public init(
         patterns: [String], journals: [JournalSelection] = [], journalStart: JournalIngest.Start = .end, ledger: Ledger,
@@ -77,7 +81,7 @@ public final class Follower {
     /// Passes until `shouldStop` says so, sleeping between passes until something changes.
     public func run(until shouldStop: () -> Bool, _ report: (SourceUpdate) -> Void) {
         while !shouldStop() {
-            pass(report)
+            if let recordLock { recordLock.withLock { pass(report) } } else { pass(report) }
             var extra = journals.values.compactMap(\.wakeup)
             if patterns.contains("-"), !stdinEnded { extra.append((0, Int16(POLLIN))) }
             waiter.wait(timeoutMs: fallbackMs, extra: extra)

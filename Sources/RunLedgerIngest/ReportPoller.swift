@@ -1,3 +1,4 @@
+import Foundation
 import RunLedgerCore
 import RunLedgerStore
 
@@ -13,6 +14,11 @@ public final class ReportPoller {
     public let source: any ReportSource
     private let ledger: Ledger
     private let ingestor: Ingestor
+    /// The follower's `recordLock`, held from reading the runs a poll's reports change to their
+    /// commit (not while the source is asked): the follower reads, changes and writes run records
+    /// in passes, and without it a pass that started before this commit would write over it, losing
+    /// the report and counting its mismatch twice when the run is asked again.
+    public var recordLock: NSLock?
 
     /// What one poll did: the series change, and why runs were left unread (if any).
     public struct Outcome {
@@ -40,8 +46,10 @@ public final class ReportPoller {
         let changed = answer.reports.filter { id, report in known[id].map { $0 != report } ?? false }
         var outcome = Outcome(problem: answer.problem)
         if !changed.isEmpty {
-            try ingestor.apply(reports: changed, source: source.name)
-            outcome.changes = try ingestor.commitReports()
+            outcome.changes = try (recordLock ?? NSLock()).withLock {
+                try ingestor.apply(reports: changed, source: source.name)
+                return try ingestor.commitReports()
+            }
         }
         return outcome
     }

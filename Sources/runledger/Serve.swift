@@ -70,10 +70,12 @@ struct Serve: AsyncParsableCommand {
                 },
                 logger: logger)
             var services: [any Service] = [app, ingest]
+            if !reportSources.isEmpty { follower.recordLock = NSLock() }
             // Each report source polls on a thread of its own: a slow status API never holds up the
             // database's reports, and neither holds up the logs.
             for source in reportSources {
                 let poller = try ReportPoller(source: source, ledger: try openLedger(dbPath), options: ingestOptions)
+                poller.recordLock = follower.recordLock
                 metrics.addReportSource(source.name)
                 services.append(
                     ThreadService(name: "runledger-reports-\(source.name)") { stop in

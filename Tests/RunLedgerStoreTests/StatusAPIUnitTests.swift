@@ -155,6 +155,30 @@ import Testing
         #expect(source.asked.last?.count == 29)
         #expect(source.asked.last?.contains(first.runId) == false)
     }
+
+    /// The poller asks its source freely but writes only while it holds the follower's lock, so that a
+    /// follower pass (read, change, write back) never writes over a report committed meanwhile.
+    @Test func thePollerCommitsOnlyWhileItHoldsTheFollowersLock() throws {
+        let dir = TempDir()
+        let ledger = try replay(Fixture.sampleLog, into: dir.file("l.db"))
+        let source = FakeSource()
+        for r in try ledger.runs() { source.answers[r.runId] = Report(costNano: 0, totalTokens: 0, turns: 0, tools: 0) }
+        let poller = try ReportPoller(source: source, ledger: try Ledger(path: dir.file("l.db")), options: utcOptions())
+        let lock = NSLock()
+        poller.recordLock = lock
+        lock.lock()
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            _ = try? poller.pollOnce()
+            done.signal()
+        }.start()
+        #expect(done.wait(timeout: .now() + 0.5) == .timedOut)
+        #expect(source.asked.count == 1)  // asked, but not written
+        #expect(try ledger.runs().allSatisfy { $0.reported["api"] == nil })
+        lock.unlock()
+        #expect(done.wait(timeout: .now() + 10) == .success)
+        #expect(try ledger.runs().filter { $0.reported["api"] != nil }.count == 30)
+    }
 }
 
 extension RunRecord {
