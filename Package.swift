@@ -35,12 +35,14 @@ let package = Package(
         // Source -> extract -> correlate -> ledger, committed with the source position.
         .target(
             name: "RunLedgerIngest",
-            dependencies: ["RunLedgerCore", "RunLedgerStore", "RunLedgerSources"],
+            dependencies: ["RunLedgerCore", "RunLedgerStore", "RunLedgerSources", "RunLedgerHTTP"],
             swiftSettings: languageMode
         ),
-        // Alert delivery: webhook formats, libcurl, retries with backoff, 429s.
+        // HTTP client through libcurl (alert delivery, the executor's status API) and secret references.
+        .target(name: "RunLedgerHTTP", dependencies: ["CCurl"], swiftSettings: languageMode),
+        // Alert delivery: webhook formats, retries with backoff, 429s.
         .target(
-            name: "RunLedgerNotify", dependencies: ["RunLedgerCore", "RunLedgerStore", "CCurl"],
+            name: "RunLedgerNotify", dependencies: ["RunLedgerCore", "RunLedgerStore", "RunLedgerHTTP"],
             swiftSettings: languageMode),
         // HTTP: /metrics, /api/runs, /healthz, landing page; Prometheus exposition.
         .target(
@@ -57,7 +59,7 @@ let package = Package(
             name: "runledger",
             dependencies: [
                 "RunLedgerCore", "RunLedgerStore", "RunLedgerSources", "RunLedgerIngest", "RunLedgerServer",
-                "RunLedgerNotify",
+                "RunLedgerNotify", "RunLedgerHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -69,7 +71,10 @@ let package = Package(
         .testTarget(name: "RunLedgerCoreTests", dependencies: ["RunLedgerCore"], swiftSettings: languageMode),
         .testTarget(
             name: "RunLedgerStoreTests",
-            dependencies: ["RunLedgerCore", "RunLedgerStore", "RunLedgerIngest", "RunLedgerServer", "RunLedgerNotify"],
+            dependencies: [
+                "RunLedgerCore", "RunLedgerStore", "RunLedgerIngest", "RunLedgerServer", "RunLedgerNotify",
+                "RunLedgerHTTP",
+            ],
             swiftSettings: languageMode
         ),
         .testTarget(name: "RunLedgerEndToEndTests", dependencies: ["RunLedgerCore"], swiftSettings: languageMode),

@@ -1,3 +1,4 @@
+import Foundation
 import RunLedgerCore
 import RunLedgerSources
 import RunLedgerStore

@@ -1,43 +1,67 @@
+import Foundation
 import RunLedgerCore
 import RunLedgerStore
 
-/// Asks the executor's database what it claims about the runs that ended, and folds that in as the
-/// `db` report: a 0 there for a field the logs show was more is a reporting mismatch. A database that
-/// is missing, locked or of another schema is an error for the caller to log and retry; it never
-/// raises a mismatch by itself.
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Asks a report source (the executor's database or its status API) what the executor claims about
+/// the runs that ended, and folds that in as that source's report: a 0 there for a field the logs
+/// show was more is a reporting mismatch. A source that is missing, down or answers garbage is a
+/// problem for the caller to log and count; it never raises a mismatch by itself.
 public final class ReportPoller {
-    private let path: String
+    public let source: any ReportSource
     private let ledger: Ledger
     private let ingestor: Ingestor
-    private var database: ExecutorDatabase?
+    /// What one poll did: the series change, and why runs were left unread (if any).
+    public struct Outcome {
+        public var changes: SeriesValues = [:]
+        public var problem: String?
+    }
 
-    public init(executorDatabase path: String, ledger: Ledger, options: FileIngest.Options) throws {
-        self.path = path
+    public init(source: any ReportSource, ledger: Ledger, options: FileIngest.Options) throws {
+        self.source = source
         self.ledger = ledger
         ingestor = try Ingestor(
-            source: "executor-db", ledger: ledger, profile: options.profile, envelopes: options.envelopes,
+            source: "reports-\(source.name)", ledger: ledger, profile: options.profile, envelopes: options.envelopes,
             maxLineBytes: options.maxLineBytes, correlator: CorrelatorState(), toolCap: options.toolCap,
             alerting: options.alerting)
     }
 
-    /// One poll: reads the rows of ended runs whose `db` report is new or changed; returns the series change.
+    /// One poll: asks about the ended runs the source wants to be asked about (most recently ended
+    /// first) and commits the reports that are new or changed. Throws when nothing could be read.
     @discardableResult
-    public func pollOnce() throws -> SeriesValues {
-        let db = try database ?? ExecutorDatabase(path: path)
-        database = db
-        var ended: [String: Report?] = [:]
-        for status in RunStatus.terminal {
-            for r in try ledger.runs(RunQuery(status: status)) { ended[r.runId] = r.reported["db"] }
+    public func pollOnce() throws -> Outcome {
+        let ended = try ledger.endedRuns(reportedBy: source.name, unreportedOnly: !source.rereadsReportedRuns)
+        guard !ended.isEmpty else { return Outcome() }
+        let known = Dictionary(uniqueKeysWithValues: ended.map { ($0.runId, $0.report) })
+        let answer = try source.reports(for: ended.map(\.runId))
+        let changed = answer.reports.filter { id, report in known[id].map { $0 != report } ?? false }
+        var outcome = Outcome(problem: answer.problem)
+        if !changed.isEmpty {
+            // The ingestor holds the ledger's writer lock from its first read of a run to this commit
+            // (never while the source is asked), so the follower cannot write over these reports.
+            try ingestor.apply(reports: changed, source: source.name)
+            outcome.changes = try ingestor.commitReports()
         }
-        let reports = try db.reports(for: Array(ended.keys).sorted())
-        let changed = reports.filter { id, report in ended[id].map { $0 != report } ?? false }
-        guard !changed.isEmpty else { return [:] }
-        try ingestor.apply(reports: changed, source: "db")
-        return try ingestor.commitReports()
+        return outcome
     }
 
-    /// Polls every `seconds` until `shouldStop` (see `Periodic.run`).
-    public func run(until shouldStop: () -> Bool, every seconds: Int, _ report: (SeriesValues, String?) -> Void) {
-        Periodic.run(every: Double(seconds), until: shouldStop, { try pollOnce() }, report: report)
+    /// Polls every `seconds` until `shouldStop`. `report` gets each poll's outcome (a failed poll is
+    /// an outcome with a problem and no change) and whether its problem is new: a cause is logged
+    /// once, not on every retry, while every failed poll is counted.
+    public func run(
+        until shouldStop: () -> Bool, every seconds: Double, _ report: (Outcome, _ problemIsNew: Bool) -> Void
+    ) {
+        var lastProblem = ""
+        while !shouldStop() {
+            var outcome: Outcome
+            do { outcome = try pollOnce() } catch { outcome = Outcome(problem: "\(error)") }
+            let problem = outcome.problem ?? ""
+            report(outcome, !problem.isEmpty && problem != lastProblem)
+            lastProblem = problem
+            for _ in 0..<Int(seconds * 10) where !shouldStop() { usleep(100_000) }
+        }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import RunLedgerCore
+import RunLedgerHTTP
 import RunLedgerStore
 
 /// Delivers the outbox: each pending delivery to its sink, with retries, 429s and a per-sink rate

@@ -1,4 +1,5 @@
 import Foundation
+import RunLedgerHTTP
 
 /// What to do after one delivery attempt.
 public enum AttemptOutcome: Equatable, Sendable {

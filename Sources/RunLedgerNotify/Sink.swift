@@ -1,5 +1,6 @@
 import Foundation
 import RunLedgerCore
+import RunLedgerHTTP
 
 /// Where alerts go, and in which format.
 public enum SinkKind: String, Sendable, CaseIterable {
@@ -36,19 +37,11 @@ public struct Sink: Sendable {
                 "--webhook \(spec.split(separator: "=").first ?? ""): want KIND=URL with KIND one of "
                     + SinkKind.allCases.map(\.rawValue).joined(separator: ", "))
         }
-        var url = String(spec[spec.index(after: eq)...])
-        if url.hasPrefix("env:") {
-            let name = String(url.dropFirst(4))
-            guard let value = environment[name], !value.isEmpty else {
-                throw SinkError("--webhook \(kind.rawValue): environment variable \(name) is not set")
-            }
-            url = value
-        } else if url.hasPrefix("file:") {
-            let path = String(url.dropFirst(5))
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw SinkError("--webhook \(kind.rawValue): cannot read \(path)")
-            }
-            url = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let url: String
+        do {
+            url = try Secret.resolve(String(spec[spec.index(after: eq)...]), environment: environment)
+        } catch let e as Secret.Missing {
+            throw SinkError("--webhook \(kind.rawValue): \(e.description)")
         }
         guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
             throw SinkError("--webhook \(kind.rawValue): the URL must start with http:// or https://")

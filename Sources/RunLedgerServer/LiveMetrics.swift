@@ -16,6 +16,7 @@ public final class LiveMetrics: @unchecked Sendable {
     private var values: SeriesValues = [:]
     private var counters: [SeriesKey: Counter] = [:]
     private var gauges: [SeriesKey: Gauge] = [:]
+    private var reportErrors: [String: Counter] = [:]
     private lazy var outboxPending: Gauge = registry.makeGauge(
         name: Metrics.outboxPending.name, help: Metrics.outboxPending.help)
 
@@ -57,6 +58,23 @@ public final class LiveMetrics: @unchecked Sendable {
 
     public func setSourceUp(_ source: String, _ up: Bool) {
         lock.withLock { gauge(Metrics.sourceUp, [source]).set(up ? 1.0 : 0.0) }
+    }
+
+    /// Exports `runledger_report_errors_total{source}` at 0 for a configured report source. Not in the
+    /// ledger: a failed poll changes nothing there, so this counter starts at 0 with the process.
+    public func addReportSource(_ source: String) { lock.withLock { _ = reportErrorCounter(source) } }
+
+    public func countReportError(_ source: String) {
+        lock.withLock { reportErrorCounter(source).increment(by: Int64(1)) }
+    }
+
+    /// Called with the lock held.
+    private func reportErrorCounter(_ source: String) -> Counter {
+        if let c = reportErrors[source] { return c }
+        let c = registry.makeCounter(
+            name: Metrics.reportErrors.name, labels: [("source", source)], help: Metrics.reportErrors.help)
+        reportErrors[source] = c
+        return c
     }
 
     /// The gauge of `spec` with these label values, made on first use. Called with the lock held.

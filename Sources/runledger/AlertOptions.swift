@@ -29,7 +29,45 @@ struct AlertOptions: ParsableArguments {
     )
     var stallAfter: Double?
 
-    func executorDatabase(_ settings: Settings) -> String? { executorDB ?? settings.executorDB }
+    @Option(
+        name: .customLong("status-api"),
+        help: "The executor's base URL (http://127.0.0.1:8881): its status API's reports reveal mismatches too.")
+    var statusAPI: String?
+
+    @Option(name: .customLong("status-api-key"), help: "The status API's key: the key itself, env:NAME or file:PATH.")
+    var statusAPIKey: String?
+
+    @Option(name: .customLong("status-api-header"), help: "The header that carries the key (default X-API-Key).")
+    var statusAPIHeader: String?
+
+    /// Where the executor's own reports are read, besides its log: its database and its status API.
+    func reportSources(_ settings: Settings) throws -> [any ReportSource] {
+        var out: [any ReportSource] = []
+        if let path = executorDB ?? settings.executorDB { out.append(DatabaseReports(path: path)) }
+        if let api = try statusAPISettings(settings) {
+            let config = "\(settings.file ?? "config"): \"status_api"
+            let options = try api.options(
+                keyOrigin: statusAPIKey != nil ? "--status-api-key" : config + ".api_key\"",
+                environment: ProcessInfo.processInfo.environment)
+            do { out.append(try StatusAPI(options)) } catch let e as StatusAPI.ConfigError {
+                throw Failure("\(statusAPI != nil ? "--status-api" : config + "\""): \(e)")
+            }
+        }
+        return out
+    }
+
+    /// The flags over the config file's `status_api`; nil when neither names a URL.
+    func statusAPISettings(_ settings: Settings) throws -> StatusAPISettings? {
+        guard let url = statusAPI ?? settings.statusAPI?.url else {
+            if statusAPIKey != nil || statusAPIHeader != nil {
+                throw Failure("--status-api-key and --status-api-header need --status-api URL")
+            }
+            return nil
+        }
+        return StatusAPISettings(
+            url: url, apiKey: statusAPIKey ?? settings.statusAPI?.apiKey,
+            header: statusAPIHeader ?? settings.statusAPI?.header)
+    }
 
     /// The sinks of `--webhook` (unfiltered), or else of the config file's `webhooks`.
     func sinks(_ settings: Settings) throws -> [Sink] {

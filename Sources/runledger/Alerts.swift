@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RunLedgerCore
+import RunLedgerHTTP
 import RunLedgerNotify
 import RunLedgerStore
 

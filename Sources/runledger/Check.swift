@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RunLedgerHTTP
 
 struct Check: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,6 +14,11 @@ struct Check: AsyncParsableCommand {
             let s = try Settings.load(config)
             for source in s.sources where !FileManager.default.fileExists(atPath: source) {
                 printError("runledger: \(config): note: source \"\(source)\" does not exist yet (serve waits for it)")
+            }
+            if let key = s.statusAPI?.apiKey {
+                do { _ = try Secret.resolve(key, environment: ProcessInfo.processInfo.environment) } catch {
+                    printError("runledger: \(config): note: \"status_api.api_key\": \(error) here")
+                }
             }
             print("\(config): ok (\(s.sources.count) sources, profile \(s.profile))")
         }

@@ -39,6 +39,7 @@ struct Replay: AsyncParsableCommand {
                 ingestOptions.batchLines = n
             }
             let sinks = try alertOptions.sinks(settings)
+            let reportSources = try alertOptions.reportSources(settings)
             ingestOptions.alerting = try alertOptions.alerting(settings, sinks: sinks)
             let ledger = try openLedger(dbPath)
             for pattern in sources {
@@ -63,9 +64,15 @@ struct Replay: AsyncParsableCommand {
                 for notice in ingest.takeNotices() { printError("runledger: \(notice)") }
                 if let problem = ingest.lastProblem { printError("runledger: last malformed line: \(problem)") }
             }
-            if let executorDB = alertOptions.executorDatabase(settings) {
+            // One poll of each report source, before delivering: the alerts it raises go out too.
+            // A source that fails is said and skipped (exit 0): the logs were read all the same.
+            for source in reportSources {
                 do {
-                    try ReportPoller(executorDatabase: executorDB, ledger: ledger, options: ingestOptions).pollOnce()
+                    let outcome = try ReportPoller(source: source, ledger: ledger, options: ingestOptions).pollOnce()
+                    if let problem = outcome.problem {
+                        printError(
+                            "runledger: \(problem) (some of its reports were not read; a later replay asks again)")
+                    }
                 } catch {
                     printError("runledger: \(error) (its reports were not read)")
                 }

@@ -41,6 +41,7 @@ struct Serve: AsyncParsableCommand {
             var ingestOptions = try makeIngestOptions(settings, utcOffset: options.utcOffset)
             ingestOptions.following = true
             let sinks = try alertOptions.sinks(settings)
+            let reportSources = try alertOptions.reportSources(settings)
             ingestOptions.alerting = try alertOptions.alerting(settings, sinks: sinks)
             let ledger = try openLedger(dbPath)
             let follower = Follower(
@@ -69,14 +70,18 @@ struct Serve: AsyncParsableCommand {
                 },
                 logger: logger)
             var services: [any Service] = [app, ingest]
-            if let executorDB = alertOptions.executorDatabase(settings) {
-                let poller = try ReportPoller(
-                    executorDatabase: executorDB, ledger: try openLedger(dbPath), options: ingestOptions)
+            // Each report source polls on a thread of its own: a slow status API never holds up the
+            // database's reports, and neither holds up the logs.
+            for source in reportSources {
+                let poller = try ReportPoller(source: source, ledger: try openLedger(dbPath), options: ingestOptions)
+                metrics.addReportSource(source.name)
                 services.append(
-                    ThreadService(name: "runledger-reports") { stop in
-                        poller.run(until: stop, every: 5) { changes, problem in
-                            metrics.apply(changes)
-                            if let problem { logger.warning("\(problem); trying again") }
+                    ThreadService(name: "runledger-reports-\(source.name)") { stop in
+                        poller.run(until: stop, every: 5) { outcome, problemIsNew in
+                            metrics.apply(outcome.changes)
+                            guard let problem = outcome.problem else { return }
+                            metrics.countReportError(source.name)
+                            if problemIsNew { logger.warning("\(problem); trying again") }
                         }
                     })
             }

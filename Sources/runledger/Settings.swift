@@ -14,7 +14,9 @@ import RunLedgerSources
 ///   "profile": "automagik",
 ///   "workflows": ["builder", "surgeon"],
 ///   "utc_offset": "local",
-///   "tool_label_cap": 64
+///   "tool_label_cap": 64,
+///   "executor_db": "/srv/automagik/workflow_runs.db",
+///   "status_api": { "url": "http://127.0.0.1:8881", "api_key": "env:AUTOMAGIK_API_KEY" }
 /// }
 /// ```
 struct Settings {
@@ -32,10 +34,13 @@ struct Settings {
     var costBudgetUSD: Double?
     var publicURL: String?
     var executorDB: String?
+    var statusAPI: StatusAPISettings?
+    /// The config file these settings came from, for messages.
+    var file: String?
 
     static let keys: Set<String> = [
         "db", "listen", "sources", "profile", "workflows", "utc_offset", "tool_label_cap", "journal", "webhooks",
-        "cost_budget_usd", "public_url", "executor_db", "stall_after_minutes",
+        "cost_budget_usd", "public_url", "executor_db", "status_api", "stall_after_minutes",
     ]
     static let journalKeys: Set<String> = ["units", "identifiers", "matches", "directory", "files", "start"]
 
@@ -53,6 +58,7 @@ struct Settings {
             throw Failure("\(path): unknown key \"\(key)\" (known: \(keys.sorted().joined(separator: ", ")))")
         }
         var s = Settings()
+        s.file = path
         func string(_ key: String) throws -> String? {
             guard let v = dict[key] else { return nil }
             guard let str = v as? String, !str.isEmpty else {
@@ -117,6 +123,7 @@ struct Settings {
         }
         s.publicURL = try string("public_url")
         s.executorDB = try string("executor_db")
+        if let v = dict["status_api"] { s.statusAPI = try StatusAPISettings.load(v, file: path) }
         if let v = dict["cost_budget_usd"] {
             guard let n = (v as? NSNumber)?.doubleValue, !(v is Bool), n > 0 else {
                 throw Failure("\(path): \"cost_budget_usd\" must be a positive number")

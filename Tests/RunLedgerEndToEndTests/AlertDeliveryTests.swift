@@ -10,41 +10,21 @@ import Testing
 @Suite(.serialized) struct AlertDeliveryTests {
     /// A receiver process; stops by itself after `seconds`.
     final class Receiver {
-        let process = Process()
+        let tool: PythonTool
         let log: String
-        let port: Int
+        var port: Int { tool.port }
 
         init(dir: TempDir, plan: String = "{}", seconds: Int = 90) throws {
             log = dir.file("requests.jsonl")
-            let out = Pipe()
-            process.executableURL = URL(fileURLWithPath: try #require(which("python3")))
-            process.arguments = [
-                Paths.root.appendingPathComponent("tools/webhook-receiver.py").path, "--log", log, "--seconds",
-                String(seconds), "--plan", plan,
-            ]
-            process.standardOutput = out
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
-            port = Int(line.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+            tool = try PythonTool(
+                "webhook-receiver.py", ["--log", log, "--seconds", String(seconds), "--plan", plan])
         }
 
-        /// SIGKILL: a child of the test runner inherits its blocked signal mask, so SIGTERM may not land.
-        func stop() {
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-        }
-
-        deinit { stop() }
+        func stop() { tool.stop() }
 
         func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
 
-        var requests: [[String: Any]] {
-            guard let text = try? String(contentsOfFile: log, encoding: .utf8) else { return [] }
-            return text.split(separator: "\n").compactMap {
-                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-            }
-        }
+        var requests: [[String: Any]] { jsonLines(log) }
 
         func requests(_ path: String) -> [[String: Any]] { requests.filter { $0["path"] as? String == path } }
     }

@@ -20,10 +20,16 @@ struct Result {
 }
 
 /// Runs a program to completion (bounded by `timeout` seconds) and captures its output.
-func run(_ program: String, _ args: [String], timeout: Double = 60) throws -> Result {
+/// `environment` is added to the test runner's own.
+func run(_ program: String, _ args: [String], timeout: Double = 60, environment: [String: String] = [:]) throws
+    -> Result
+{
     let p = Process()
     p.executableURL = URL(fileURLWithPath: program)
     p.arguments = args
+    if !environment.isEmpty {
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     let dir = NSTemporaryDirectory() + "rl-out-" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -42,6 +48,39 @@ func run(_ program: String, _ args: [String], timeout: Double = 60) throws -> Re
 }
 
 func runledger(_ args: String...) throws -> Result { try run(Paths.binary, args) }
+
+/// A stand-in server from `tools/` (python3, on 127.0.0.1) that prints its port on its first line.
+final class PythonTool {
+    let process = Process()
+    let port: Int
+
+    init(_ script: String, _ args: [String]) throws {
+        let out = Pipe()
+        process.executableURL = URL(fileURLWithPath: try which("python3") ?? { throw POSIXError(.ENOENT) }())
+        process.arguments = [Paths.root.appendingPathComponent("tools/\(script)").path] + args
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+        port = Int(line.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+    }
+
+    /// SIGKILL: a child of the test runner inherits its blocked signal mask, so SIGTERM may not land.
+    func stop() {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+}
+
+/// The JSON objects of a JSON-lines file (a stand-in's request log); none when it does not exist yet.
+func jsonLines(_ path: String) -> [[String: Any]] {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+    return text.split(separator: "\n").compactMap {
+        try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+    }
+}
 
 /// Finds a program on PATH (promtool).
 func which(_ name: String) -> String? {

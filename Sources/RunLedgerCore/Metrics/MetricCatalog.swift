@@ -79,6 +79,9 @@ public enum Metrics {
         "Bytes written to the source that RunLedger has not read yet (pick-up lag).")
     public static let alerts = MetricSpec(
         "runledger_alerts_total", .counter, ["sink", "kind", "outcome"], "Alert deliveries by sink, kind and outcome.")
+    public static let reportErrors = MetricSpec(
+        "runledger_report_errors_total", .counter, ["source"],
+        "Polls of the executor's own reports that failed, by source (db: its database, api: its status API).")
     public static let outboxPending = MetricSpec(
         "runledger_outbox_pending", .gauge, [], "Alerts waiting in the outbox for delivery.")
     public static let buildInfo = MetricSpec(
@@ -95,6 +98,8 @@ public enum Metrics {
     public static let mismatchFields = ["cost", "tokens", "turns", "tools"]
 
     public static func spec(named name: String) -> MetricSpec? {
-        (ledgerDerived + [sourceUp, sourceLag, alerts, outboxPending, buildInfo]).first { $0.name == name }
+        (ledgerDerived + [sourceUp, sourceLag, alerts, reportErrors, outboxPending, buildInfo]).first {
+            $0.name == name
+        }
     }
 }

@@ -1,0 +1,48 @@
+import RunLedgerCore
+import RunLedgerStore
+
+/// A place outside the logs where the executor states what it claims about ended runs: its database
+/// (`db`) or its status API (`api`). `ReportPoller` asks it and folds the answers in.
+public protocol ReportSource: AnyObject {
+    /// The key of its reports in a run's `reported` and `mismatch` (`db`, `api`).
+    var name: String { get }
+    /// Whether a run this source already reported on is asked again: a database row may still change
+    /// and costs nothing to re-read; an API answer about an ended run is final, and requests cost.
+    var rereadsReportedRuns: Bool { get }
+    /// Reports for `runIds` (ended runs, most recently ended first). Throws when the source cannot
+    /// be read at all; a source that read some runs and then failed returns them with the problem.
+    func reports(for runIds: [String]) throws -> ReportAnswer
+}
+
+public struct ReportAnswer {
+    public var reports: [String: Report]
+    /// Why runs were left unread this time (asked again on a later poll). One line, no secrets.
+    public var problem: String?
+
+    public init(reports: [String: Report] = [:], problem: String? = nil) {
+        self.reports = reports
+        self.problem = problem
+    }
+}
+
+/// The executor's `workflow_runs` table as a report source, opened on first use (and again after a
+/// failure), so that a database that appears later is picked up.
+public final class DatabaseReports: ReportSource {
+    public let name = "db"
+    public let rereadsReportedRuns = true
+    private let path: String
+    private var database: ExecutorDatabase?
+
+    public init(path: String) { self.path = path }
+
+    public func reports(for runIds: [String]) throws -> ReportAnswer {
+        do {
+            let db = try database ?? ExecutorDatabase(path: path)
+            database = db
+            return ReportAnswer(reports: try db.reports(for: runIds))
+        } catch {
+            database = nil
+            throw error
+        }
+    }
+}
