@@ -60,7 +60,7 @@ public enum StatusResponse {
     private static func number(_ parent: [String: Any], _ key: String, in prefix: String) throws -> Double? {
         guard let v = parent[key], !(v is NSNull) else { return nil }
         let x: Double?
-        if let n = v as? NSNumber, !isBool(n) {
+        if let n = v as? NSNumber, !isJSONBool(n) {
             x = n.doubleValue
         } else if let s = v as? String {
             x = Double(s.trimmingCharacters(in: .whitespaces))
@@ -83,7 +83,4 @@ public enum StatusResponse {
         guard x == x.rounded(), x < 9e18 else { throw Unreadable("\(name) is not a whole number") }
         return Int64(x)
     }
-
-    /// JSON `true`/`false`. Not `is Bool`: on Linux an NSNumber 0 or 1 casts to Bool too.
-    private static func isBool(_ n: NSNumber) -> Bool { String(cString: n.objCType) == "c" }
 }

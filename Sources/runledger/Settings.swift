@@ -80,7 +80,7 @@ struct Settings {
         s.workflows = try strings("workflows")
         s.utcOffset = try string("utc_offset")
         if let v = dict["tool_label_cap"] {
-            guard let n = v as? Int, n > 0, !(v is Bool) else {
+            guard let n = v as? Int, n > 0, !isJSONBool(v) else {
                 throw Failure("\(path): \"tool_label_cap\" must be a positive whole number")
             }
             s.toolLabelCap = n
@@ -125,13 +125,13 @@ struct Settings {
         s.executorDB = try string("executor_db")
         if let v = dict["status_api"] { s.statusAPI = try StatusAPISettings.load(v, file: path) }
         if let v = dict["cost_budget_usd"] {
-            guard let n = (v as? NSNumber)?.doubleValue, !(v is Bool), n > 0 else {
+            guard let n = (v as? NSNumber)?.doubleValue, !isJSONBool(v), n > 0 else {
                 throw Failure("\(path): \"cost_budget_usd\" must be a positive number")
             }
             s.costBudgetUSD = n
         }
         if let v = dict["stall_after_minutes"] {
-            guard let n = (v as? NSNumber)?.doubleValue, !(v is Bool), n >= 0 else {
+            guard let n = (v as? NSNumber)?.doubleValue, !isJSONBool(v), n >= 0 else {
                 throw Failure("\(path): \"stall_after_minutes\" must be a number of minutes (0: off)")
             }
             s.stallAfterMinutes = n

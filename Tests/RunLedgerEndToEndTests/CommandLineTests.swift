@@ -68,4 +68,25 @@ import Testing
         try "db = 1".write(toFile: notJSON, atomically: true, encoding: .utf8)
         #expect(try runledger("check", "--config", notJSON).stderr.contains("\(notJSON): not valid JSON"))
     }
+
+    /// On Linux the numbers 0 and 1 from JSONSerialization cast to Bool: they must still read as numbers,
+    /// and true/false must still be refused where a number belongs.
+    @Test func zeroAndOneAreNumbersAndBooleansAreNot() throws {
+        let dir = TempDir()
+        let path = dir.file("c.json")
+        try #"{"tool_label_cap": 1, "stall_after_minutes": 0, "cost_budget_usd": 1}"#.write(
+            toFile: path, atomically: true, encoding: .utf8)
+        let ok = try runledger("check", "--config", path)
+        #expect(ok.status == 0, "\(ok.stderr)")
+        for (text, key) in [
+            (#"{"tool_label_cap": true}"#, "tool_label_cap"),
+            (#"{"stall_after_minutes": false}"#, "stall_after_minutes"),
+            (#"{"cost_budget_usd": true}"#, "cost_budget_usd"),
+        ] {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            let r = try runledger("check", "--config", path)
+            #expect(r.status == 1)
+            #expect(r.stderr.contains("\"\(key)\" must be"), "\(r.stderr)")
+        }
+    }
 }
