@@ -8,49 +8,8 @@ import Testing
 /// Alerts delivered through libcurl to a stand-in receiver on 127.0.0.1 (`tools/webhook-receiver.py`),
 /// which records every request and answers from a plan (Slack's `ok`, 429 with Retry-After, 500).
 @Suite(.serialized) struct AlertDeliveryTests {
-    /// A receiver process; stops by itself after `seconds`.
-    final class Receiver {
-        let process = Process()
-        let log: String
-        let port: Int
-
-        init(dir: TempDir, plan: String = "{}", seconds: Int = 90) throws {
-            log = dir.file("requests.jsonl")
-            let out = Pipe()
-            process.executableURL = URL(fileURLWithPath: try #require(which("python3")))
-            process.arguments = [
-                Paths.root.appendingPathComponent("tools/webhook-receiver.py").path, "--log", log, "--seconds",
-                String(seconds), "--plan", plan,
-            ]
-            process.standardOutput = out
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
-            port = Int(line.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
-        }
-
-        /// SIGKILL: a child of the test runner inherits its blocked signal mask, so SIGTERM may not land.
-        func stop() {
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-        }
-
-        deinit { stop() }
-
-        func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
-
-        var requests: [[String: Any]] {
-            guard let text = try? String(contentsOfFile: log, encoding: .utf8) else { return [] }
-            return text.split(separator: "\n").compactMap {
-                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-            }
-        }
-
-        func requests(_ path: String) -> [[String: Any]] { requests.filter { $0["path"] as? String == path } }
-    }
-
-    func key(_ r: [String: Any]) -> String { (r["headers"] as? [String: String])?["idempotency-key"] ?? "" }
-    func accepted(_ r: [String: Any]) -> Bool { (r["answer"] as? String)?.hasPrefix("20") == true }
+    func key(_ r: [String: Any]) -> String { idempotencyKey(r) }
+    func accepted(_ r: [String: Any]) -> Bool { wasAccepted(r) }
 
     @Test func everySinkGetsEachAlertOnceInItsOwnFormat() throws {
         let dir = TempDir()
