@@ -3,8 +3,9 @@ import RunLedgerCore
 import RunLedgerStore
 
 /// Delivers the outbox: each pending delivery to its sink, with retries, 429s and a per-sink rate
-/// limit. Each attempt's outcome and the change of `runledger_alerts_total` commit together, so a
-/// kill never loses a delivery; one killed mid-request may be sent again, with the same
+/// limit. An attempt is counted before its request; its outcome and the change of
+/// `runledger_alerts_total` commit together after the answer, so a kill never loses a delivery and
+/// never marks one sent unanswered; one killed mid-request is sent again, with the same
 /// `Idempotency-Key` (the alert's dedup key) for receivers that honour it.
 public final class Notifier {
     private let ledger: Ledger
@@ -35,24 +36,15 @@ public final class Notifier {
         let now = Self.nowMs()
         for var d in try ledger.dueDeliveries(nowMs: now) {
             guard let sink = sinks[d.sink] else { continue }  // a sink no longer configured keeps its deliveries
-            if let last = lastSentMs[sink.name], now - last < sink.minIntervalMs { continue }
-            lastSentMs[sink.name] = now
-            let runURL = "\(publicURL)/api/runs/\(d.alert.runId)"
-            let body = Array(Payload.body(for: sink.kind, d.alert, runURL: runURL, externalURL: publicURL).utf8)
-            let result: Result<HTTPResult, TransportError>
-            do {
-                result = .success(
-                    try client.post(
-                        sink.url, body: body,
-                        headers: [
-                            "Content-Type: application/json", "Idempotency-Key: \(d.alert.dedupKey)",
-                            "User-Agent: runledger",
-                        ], timeoutMs: timeoutMs))
-            } catch let e as TransportError {
-                result = .failure(e)
-            }
+            let start = now
+            if let last = lastSentMs[sink.name], start - last < sink.minIntervalMs { continue }
+            lastSentMs[sink.name] = start
             d.attempts += 1
-            let outcome = policy.outcome(of: result, attempts: d.attempts, nowMs: Self.nowMs())
+            d.firstAttemptMs = d.firstAttemptMs ?? start
+            try ledger.recordAttemptStart(d)
+            let result = post(d, to: sink)
+            let outcome = policy.outcome(
+                of: result, attempts: d.attempts, firstAttemptMs: d.firstAttemptMs ?? start, nowMs: Self.nowMs())
             let counted: String
             switch outcome {
             case .sent:
@@ -74,6 +66,24 @@ public final class Notifier {
                 delta, "alert \(d.alert.dedupKey) to \(d.sink): \(counted)" + (d.lastError.map { " (\($0))" } ?? ""))
         }
         return try ledger.dueDeliveries(nowMs: Int64.max, limit: 10_000).filter { sinks[$0.sink] != nil }.count
+    }
+
+    private func post(_ d: Delivery, to sink: Sink) -> Result<HTTPResult, TransportError> {
+        let runURL = "\(publicURL)/api/runs/\(d.alert.runId)"
+        let body = Array(Payload.body(for: sink.kind, d.alert, runURL: runURL, externalURL: publicURL).utf8)
+        do {
+            return .success(
+                try client.post(
+                    sink.url, body: body,
+                    headers: [
+                        "Content-Type: application/json", "Idempotency-Key: \(d.alert.dedupKey)",
+                        "User-Agent: runledger",
+                    ], timeoutMs: timeoutMs))
+        } catch let e as TransportError {
+            return .failure(e)
+        } catch {
+            return .failure(TransportError(description: "\(error)"))
+        }
     }
 
     /// Delivers until nothing is pending for the configured sinks or `deadline` passes (replay).

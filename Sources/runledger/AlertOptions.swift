@@ -23,6 +23,22 @@ struct AlertOptions: ParsableArguments {
         help: "The executor's SQLite database (workflow_runs), read-only: its reports reveal mismatches too.")
     var executorDB: String?
 
+    @Option(
+        name: .customLong("retry-max-delay"),
+        help:
+            "Longest wait in seconds between retries of a failing delivery (default 60): an alert arrives at most about this long after its sink recovers."
+    )
+    var retryMaxDelay: Double?
+
+    func retryPolicy(_ settings: Settings) throws -> RetryPolicy {
+        var policy = RetryPolicy()
+        if let s = retryMaxDelay ?? settings.retryMaxDelaySeconds {
+            guard s >= 1, s <= 3600 else { throw Failure("--retry-max-delay \(s): must be 1 to 3600 seconds") }
+            policy.maxDelayMs = Int64(s * 1000)
+        }
+        return policy
+    }
+
     func executorDatabase(_ settings: Settings) -> String? { executorDB ?? settings.executorDB }
 
     func sinks(_ settings: Settings) throws -> [Sink] {

@@ -31,10 +31,11 @@ struct Settings {
     var costBudgetUSD: Double?
     var publicURL: String?
     var executorDB: String?
+    var retryMaxDelaySeconds: Double?
 
     static let keys: Set<String> = [
         "db", "listen", "sources", "profile", "workflows", "utc_offset", "tool_label_cap", "journal", "webhooks",
-        "cost_budget_usd", "public_url", "executor_db",
+        "cost_budget_usd", "public_url", "executor_db", "retry_max_delay_seconds",
     ]
     static let journalKeys: Set<String> = ["units", "identifiers", "matches", "directory", "files", "start"]
 
@@ -118,6 +119,12 @@ struct Settings {
                 throw Failure("\(path): \"cost_budget_usd\" must be a positive number")
             }
             s.costBudgetUSD = n
+        }
+        if let v = dict["retry_max_delay_seconds"] {
+            guard let n = (v as? NSNumber)?.doubleValue, !(v is Bool), n >= 1, n <= 3600 else {
+                throw Failure("\(path): \"retry_max_delay_seconds\" must be a number from 1 to 3600")
+            }
+            s.retryMaxDelaySeconds = n
         }
         guard s.profile == "automagik" else {
             throw Failure("\(path): \"profile\" is \"\(s.profile)\"; the built-in profile is \"automagik\"")

@@ -174,4 +174,19 @@ import Testing
             "replay", "--db", dir.file("l.db"), "--webhook", "slack=env:RUNLEDGER_TEST_UNSET_VARIABLE", Paths.sampleLog)
         #expect(env.stderr.contains("environment variable RUNLEDGER_TEST_UNSET_VARIABLE is not set"))
     }
+
+    @Test func aRetryDelayOutOfRangeIsNamedBeforeAnythingIsRead() throws {
+        let dir = TempDir()
+        let r = try runledger(
+            "replay", "--db", dir.file("l.db"), "--webhook", "generic=http://127.0.0.1:9/x", "--retry-max-delay", "0",
+            Paths.sampleLog)
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("--retry-max-delay 0.0: must be 1 to 3600 seconds"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("l.db")))
+        let config = dir.file("c.json")
+        try #"{"retry_max_delay_seconds": true}"#.write(toFile: config, atomically: true, encoding: .utf8)
+        let check = try runledger("check", "--config", config)
+        #expect(check.status == 1)
+        #expect(check.stderr.contains("\"retry_max_delay_seconds\" must be a number from 1 to 3600"), "\(check.stderr)")
+    }
 }
