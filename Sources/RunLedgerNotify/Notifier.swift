@@ -33,10 +33,11 @@ public final class Notifier {
     /// Attempts every delivery due now, once. Returns the number still pending for configured sinks.
     @discardableResult
     public func deliverDue() throws -> Int {
-        let now = Self.nowMs()
-        for var d in try ledger.dueDeliveries(nowMs: now) {
+        for var d in try ledger.dueDeliveries(nowMs: Self.nowMs()) {
             guard let sink = sinks[d.sink] else { continue }  // a sink no longer configured keeps its deliveries
-            let start = now
+            // The clock at this request, not at the start of the pass: a pass can spend seconds on slow
+            // sinks, and a limit measured from its start let two requests to Slack 0.1 s apart.
+            let start = Self.nowMs()
             if let last = lastSentMs[sink.name], start - last < sink.minIntervalMs { continue }
             lastSentMs[sink.name] = start
             d.attempts += 1
