@@ -14,6 +14,8 @@ public final class Notifier {
     private let policy: RetryPolicy
     private let client = CurlClient()
     private var lastSentMs: [String: Int64] = [:]
+    /// Per sink, no request before this time: the `Retry-After` of its last 429.
+    private var pausedUntilMs: [String: Int64] = [:]
     /// Called with each attempt's change of `runledger_alerts_total` (for the live metrics) and a
     /// line for the log (never holding a URL).
     public var onChange: (SeriesValues, String) -> Void = { _, _ in }
@@ -38,6 +40,7 @@ public final class Notifier {
             // The clock at this request, not at the start of the pass: a pass can spend seconds on slow
             // sinks, and a limit measured from its start let two requests to Slack 0.1 s apart.
             let start = Self.nowMs()
+            if let until = pausedUntilMs[sink.name], start < until { continue }
             if let last = lastSentMs[sink.name], start - last < sink.minIntervalMs { continue }
             lastSentMs[sink.name] = start
             d.attempts += 1
@@ -56,6 +59,9 @@ public final class Notifier {
                 d.nextAttemptMs = at
                 d.lastError = reason
                 counted = "retried"
+                // A 429 speaks for the sink (Slack limits per webhook, Discord per route): every
+                // delivery to it waits, not only the one that was refused.
+                if case .success(let r) = result, r.status == 429 { pausedUntilMs[sink.name] = at }
             case .failed(let reason):
                 d.state = .failed
                 d.lastError = reason
