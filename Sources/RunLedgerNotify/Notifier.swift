@@ -4,8 +4,9 @@ import RunLedgerHTTP
 import RunLedgerStore
 
 /// Delivers the outbox: each pending delivery to its sink, with retries, 429s and a per-sink rate
-/// limit. Each attempt's outcome and the change of `runledger_alerts_total` commit together, so a
-/// kill never loses a delivery; one killed mid-request may be sent again, with the same
+/// limit. An attempt is counted before its request; its outcome and the change of
+/// `runledger_alerts_total` commit together after the answer, so a kill never loses a delivery and
+/// never marks one sent unanswered; one killed mid-request is sent again, with the same
 /// `Idempotency-Key` (the alert's dedup key) for receivers that honour it.
 public final class Notifier {
     private let ledger: Ledger
@@ -14,6 +15,8 @@ public final class Notifier {
     private let policy: RetryPolicy
     private let client = CurlClient()
     private var lastSentMs: [String: Int64] = [:]
+    /// Per sink, no request before this time: the `Retry-After` of its last 429.
+    private var pausedUntilMs: [String: Int64] = [:]
     /// Called with each attempt's change of `runledger_alerts_total` (for the live metrics) and a
     /// line for the log (never holding a URL).
     public var onChange: (SeriesValues, String) -> Void = { _, _ in }
@@ -33,27 +36,20 @@ public final class Notifier {
     /// Attempts every delivery due now, once. Returns the number still pending for configured sinks.
     @discardableResult
     public func deliverDue() throws -> Int {
-        let now = Self.nowMs()
-        for var d in try ledger.dueDeliveries(nowMs: now) {
+        for var d in try ledger.dueDeliveries(nowMs: Self.nowMs()) {
             guard let sink = sinks[d.sink] else { continue }  // a sink no longer configured keeps its deliveries
-            if let last = lastSentMs[sink.name], now - last < sink.minIntervalMs { continue }
-            lastSentMs[sink.name] = now
-            let runURL = "\(publicURL)/api/runs/\(d.alert.runId)"
-            let body = Array(Payload.body(for: sink.kind, d.alert, runURL: runURL, externalURL: publicURL).utf8)
-            let result: Result<HTTPResult, TransportError>
-            do {
-                result = .success(
-                    try client.post(
-                        sink.url, body: body,
-                        headers: [
-                            "Content-Type: application/json", "Idempotency-Key: \(d.alert.dedupKey)",
-                            "User-Agent: runledger",
-                        ], timeoutMs: timeoutMs))
-            } catch let e as TransportError {
-                result = .failure(e)
-            }
+            // The clock at this request, not at the start of the pass: a pass can spend seconds on slow
+            // sinks, and a limit measured from its start let two requests to Slack 0.1 s apart.
+            let start = Self.nowMs()
+            if let until = pausedUntilMs[sink.name], start < until { continue }
+            if let last = lastSentMs[sink.name], start - last < sink.minIntervalMs { continue }
+            lastSentMs[sink.name] = start
             d.attempts += 1
-            let outcome = policy.outcome(of: result, attempts: d.attempts, nowMs: Self.nowMs())
+            d.firstAttemptMs = d.firstAttemptMs ?? start
+            try ledger.recordAttemptStart(d)
+            let result = post(d, to: sink)
+            let outcome = policy.outcome(
+                of: result, attempts: d.attempts, firstAttemptMs: d.firstAttemptMs ?? start, nowMs: Self.nowMs())
             let counted: String
             switch outcome {
             case .sent:
@@ -64,6 +60,9 @@ public final class Notifier {
                 d.nextAttemptMs = at
                 d.lastError = reason
                 counted = "retried"
+                // A 429 speaks for the sink (Slack limits per webhook, Discord per route): every
+                // delivery to it waits, not only the one that was refused.
+                if case .success(let r) = result, r.status == 429 { pausedUntilMs[sink.name] = at }
             case .failed(let reason):
                 d.state = .failed
                 d.lastError = reason
@@ -75,6 +74,24 @@ public final class Notifier {
                 delta, "alert \(d.alert.dedupKey) to \(d.sink): \(counted)" + (d.lastError.map { " (\($0))" } ?? ""))
         }
         return try ledger.dueDeliveries(nowMs: Int64.max, limit: 10_000).filter { sinks[$0.sink] != nil }.count
+    }
+
+    private func post(_ d: Delivery, to sink: Sink) -> Result<HTTPResult, TransportError> {
+        let runURL = "\(publicURL)/api/runs/\(d.alert.runId)"
+        let body = Array(Payload.body(for: sink.kind, d.alert, runURL: runURL, externalURL: publicURL).utf8)
+        do {
+            return .success(
+                try client.post(
+                    sink.url, body: body,
+                    headers: [
+                        "Content-Type: application/json", "Idempotency-Key: \(d.alert.dedupKey)",
+                        "User-Agent: runledger",
+                    ], timeoutMs: timeoutMs))
+        } catch let e as TransportError {
+            return .failure(e)
+        } catch {
+            return .failure(TransportError(description: "\(error)"))
+        }
     }
 
     /// Delivers until nothing is pending for the configured sinks or `deadline` passes (replay).

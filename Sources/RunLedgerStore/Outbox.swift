@@ -13,13 +13,17 @@ public struct Delivery: Sendable {
     public var nextAttemptMs: Int64
     public var lastError: String?
     public var alert: Alert
+    /// When it was first tried (wall clock, ms): retries are bounded by time since then.
+    public var firstAttemptMs: Int64?
 }
 
 /// The outbox side of the ledger: what is due, and what happened to each delivery.
 extension Ledger {
     /// Pending deliveries whose next attempt is due at `nowMs`, oldest first.
     public func dueDeliveries(nowMs: Int64, limit: Int = 100) throws -> [Delivery] {
-        try deliveries(where: "d.state = 'pending' AND d.next_attempt_ms <= ?", [.int(nowMs)], limit: limit)
+        try deliveries(
+            where: "d.state = 'pending' AND d.next_attempt_ms <= ?", [.int(nowMs)], limit: limit, withFirstAttempt: true
+        )
     }
 
     /// Every delivery (for `runledger alerts`), newest alert first; optionally one state only.
@@ -45,6 +49,15 @@ extension Ledger {
         return n
     }
 
+    /// Records that an attempt starts, before its request: a process killed mid-request still counts
+    /// the attempt (the receiver saw it) and keeps its first-attempt time, so the retry bound holds
+    /// across restarts.
+    public func recordAttemptStart(_ d: Delivery) throws {
+        try db.prepare(
+            "UPDATE deliveries SET attempts = ?, first_attempt_ms = ? WHERE alert_id = ? AND sink = ? AND state = 'pending'"
+        ).run([.int(Int64(d.attempts)), .optional(d.firstAttemptMs), .int(d.alertId), .text(d.sink)])
+    }
+
     /// Records an attempt's outcome and the change of `runledger_alerts_total`, in one transaction.
     public func record(_ d: Delivery, rollupDelta: SeriesValues) throws {
         try db.exec("BEGIN IMMEDIATE")
@@ -68,11 +81,15 @@ extension Ledger {
         }
     }
 
-    private func deliveries(where condition: String, _ values: [SQLValue], limit: Int, newestFirst: Bool = false) throws
-        -> [Delivery]
-    {
+    /// `withFirstAttempt` only for the notifier, which migrated the ledger: `runledger alerts` may read
+    /// a ledger of schema 2 read-only, before the column exists.
+    private func deliveries(
+        where condition: String, _ values: [SQLValue], limit: Int, newestFirst: Bool = false,
+        withFirstAttempt: Bool = false
+    ) throws -> [Delivery] {
         let sql = """
-            SELECT d.alert_id, d.sink, d.state, d.attempts, d.next_attempt_ms, d.last_error, o.alert
+            SELECT d.alert_id, d.sink, d.state, d.attempts, d.next_attempt_ms, d.last_error, o.alert,
+                \(withFirstAttempt ? "d.first_attempt_ms" : "NULL")
             FROM deliveries d JOIN outbox o ON o.id = d.alert_id WHERE \(condition)
             ORDER BY d.alert_id \(newestFirst ? "DESC" : "ASC"), d.sink LIMIT \(max(0, limit))
             """
@@ -83,7 +100,8 @@ extension Ledger {
             out.append(
                 Delivery(
                     alertId: row.int(0), sink: row.text(1), state: Delivery.State(rawValue: row.text(2)) ?? .pending,
-                    attempts: Int(row.int(3)), nextAttemptMs: row.int(4), lastError: row.optionalText(5), alert: alert))
+                    attempts: Int(row.int(3)), nextAttemptMs: row.int(4), lastError: row.optionalText(5), alert: alert,
+                    firstAttemptMs: row.optionalInt(7)))
         }
         return out
     }

@@ -1,6 +1,6 @@
 /// The ledger's tables. `schema_version` in `meta` says which migrations ran.
 enum Schema {
-    static let version = 2
+    static let version = 3
 
     static let migrations: [String] = [
         """
@@ -54,5 +54,7 @@ enum Schema {
         ) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(state, next_attempt_ms);
         """,
+        // 3: when each delivery was first tried, so that retries are bounded by time, not by a count.
+        "ALTER TABLE deliveries ADD COLUMN first_attempt_ms INTEGER;",
     ]
 }

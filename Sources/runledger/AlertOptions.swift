@@ -30,6 +30,22 @@ struct AlertOptions: ParsableArguments {
     var stallAfter: Double?
 
     @Option(
+        name: .customLong("retry-max-delay"),
+        help:
+            "Longest wait in seconds between retries of a failing delivery (default 60): an alert arrives at most about this long after its sink recovers."
+    )
+    var retryMaxDelay: Double?
+
+    func retryPolicy(_ settings: Settings) throws -> RetryPolicy {
+        var policy = RetryPolicy()
+        if let s = retryMaxDelay ?? settings.retryMaxDelaySeconds {
+            guard s >= 1, s <= 3600 else { throw Failure("--retry-max-delay \(s): must be 1 to 3600 seconds") }
+            policy.maxDelayMs = Int64(s * 1000)
+        }
+        return policy
+    }
+
+    @Option(
         name: .customLong("status-api"),
         help: "The executor's base URL (http://127.0.0.1:8881): its status API's reports reveal mismatches too.")
     var statusAPI: String?

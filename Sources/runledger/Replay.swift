@@ -40,6 +40,7 @@ struct Replay: AsyncParsableCommand {
             }
             let sinks = try alertOptions.sinks(settings)
             let reportSources = try alertOptions.reportSources(settings)
+            let retryPolicy = try alertOptions.retryPolicy(settings)
             ingestOptions.alerting = try alertOptions.alerting(settings, sinks: sinks)
             let ledger = try openLedger(dbPath)
             for pattern in sources {
@@ -84,7 +85,8 @@ struct Replay: AsyncParsableCommand {
             if !sinks.isEmpty {
                 // Deliver what this replay raised (and anything still pending) before exiting.
                 let notifier = Notifier(
-                    ledger: try openLedger(dbPath), sinks: sinks, publicURL: alertOptions.link(settings))
+                    ledger: try openLedger(dbPath), sinks: sinks, publicURL: alertOptions.link(settings),
+                    policy: retryPolicy)
                 let pending = try notifier.drain(deadline: Date().addingTimeInterval(deliverFor))
                 if pending > 0 {
                     printError(

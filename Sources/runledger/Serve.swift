@@ -42,6 +42,7 @@ struct Serve: AsyncParsableCommand {
             ingestOptions.following = true
             let sinks = try alertOptions.sinks(settings)
             let reportSources = try alertOptions.reportSources(settings)
+            let retryPolicy = try alertOptions.retryPolicy(settings)
             ingestOptions.alerting = try alertOptions.alerting(settings, sinks: sinks)
             let ledger = try openLedger(dbPath)
             let follower = Follower(
@@ -98,7 +99,8 @@ struct Serve: AsyncParsableCommand {
             if !sinks.isEmpty {
                 let notifier = Notifier(
                     ledger: try openLedger(dbPath), sinks: sinks,
-                    publicURL: alertOptions.link(settings, listen: "\(host):\(port)"))
+                    publicURL: alertOptions.link(settings, listen: "\(host):\(port)"),
+                    policy: retryPolicy)
                 notifier.onChange = { delta, line in
                     metrics.apply(delta)
                     if !line.isEmpty { logger.info("\(line)") }

@@ -35,12 +35,14 @@ struct Settings {
     var publicURL: String?
     var executorDB: String?
     var statusAPI: StatusAPISettings?
+    var retryMaxDelaySeconds: Double?
     /// The config file these settings came from, for messages.
     var file: String?
 
     static let keys: Set<String> = [
         "db", "listen", "sources", "profile", "workflows", "utc_offset", "tool_label_cap", "journal", "webhooks",
         "cost_budget_usd", "public_url", "executor_db", "status_api", "stall_after_minutes",
+        "retry_max_delay_seconds",
     ]
     static let journalKeys: Set<String> = ["units", "identifiers", "matches", "directory", "files", "start"]
 
@@ -135,6 +137,12 @@ struct Settings {
                 throw Failure("\(path): \"stall_after_minutes\" must be a number of minutes (0: off)")
             }
             s.stallAfterMinutes = n
+        }
+        if let v = dict["retry_max_delay_seconds"] {
+            guard let n = (v as? NSNumber)?.doubleValue, !isJSONBool(v), n >= 1, n <= 3600 else {
+                throw Failure("\(path): \"retry_max_delay_seconds\" must be a number from 1 to 3600")
+            }
+            s.retryMaxDelaySeconds = n
         }
         guard s.profile == "automagik" else {
             throw Failure("\(path): \"profile\" is \"\(s.profile)\"; the built-in profile is \"automagik\"")

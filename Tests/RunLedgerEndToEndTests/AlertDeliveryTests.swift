@@ -8,29 +8,8 @@ import Testing
 /// Alerts delivered through libcurl to a stand-in receiver on 127.0.0.1 (`tools/webhook-receiver.py`),
 /// which records every request and answers from a plan (Slack's `ok`, 429 with Retry-After, 500).
 @Suite(.serialized) struct AlertDeliveryTests {
-    /// A receiver process; stops by itself after `seconds`.
-    final class Receiver {
-        let tool: PythonTool
-        let log: String
-        var port: Int { tool.port }
-
-        init(dir: TempDir, plan: String = "{}", seconds: Int = 90) throws {
-            log = dir.file("requests.jsonl")
-            tool = try PythonTool(
-                "webhook-receiver.py", ["--log", log, "--seconds", String(seconds), "--plan", plan])
-        }
-
-        func stop() { tool.stop() }
-
-        func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
-
-        var requests: [[String: Any]] { jsonLines(log) }
-
-        func requests(_ path: String) -> [[String: Any]] { requests.filter { $0["path"] as? String == path } }
-    }
-
-    func key(_ r: [String: Any]) -> String { (r["headers"] as? [String: String])?["idempotency-key"] ?? "" }
-    func accepted(_ r: [String: Any]) -> Bool { (r["answer"] as? String)?.hasPrefix("20") == true }
+    func key(_ r: [String: Any]) -> String { idempotencyKey(r) }
+    func accepted(_ r: [String: Any]) -> Bool { wasAccepted(r) }
 
     @Test func everySinkGetsEachAlertOnceInItsOwnFormat() throws {
         let dir = TempDir()
@@ -194,5 +173,20 @@ import Testing
         let env = try runledger(
             "replay", "--db", dir.file("l.db"), "--webhook", "slack=env:RUNLEDGER_TEST_UNSET_VARIABLE", Paths.sampleLog)
         #expect(env.stderr.contains("environment variable RUNLEDGER_TEST_UNSET_VARIABLE is not set"))
+    }
+
+    @Test func aRetryDelayOutOfRangeIsNamedBeforeAnythingIsRead() throws {
+        let dir = TempDir()
+        let r = try runledger(
+            "replay", "--db", dir.file("l.db"), "--webhook", "generic=http://127.0.0.1:9/x", "--retry-max-delay", "0",
+            Paths.sampleLog)
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("--retry-max-delay 0.0: must be 1 to 3600 seconds"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("l.db")))
+        let config = dir.file("c.json")
+        try #"{"retry_max_delay_seconds": true}"#.write(toFile: config, atomically: true, encoding: .utf8)
+        let check = try runledger("check", "--config", config)
+        #expect(check.status == 1)
+        #expect(check.stderr.contains("\"retry_max_delay_seconds\" must be a number from 1 to 3600"), "\(check.stderr)")
     }
 }

@@ -11,6 +11,7 @@ enum Paths {
     static let shared = root.deletingLastPathComponent().appendingPathComponent("shared/samples/automagik")
     static var sampleLog: String { shared.appendingPathComponent("executor.log").path }
     static var truth: String { shared.appendingPathComponent("truth.json").path }
+    static var executorDB: String { shared.appendingPathComponent("workflow_runs.db").path }
 }
 
 struct Result {

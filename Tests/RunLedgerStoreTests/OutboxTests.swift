@@ -62,4 +62,24 @@ import Testing
         #expect(try reopened.allDeliveries().isEmpty)
         #expect(try reopened.pendingDeliveryCount() == 0)
     }
+
+    @Test func aLedgerOfSchemaTwoIsListedReadOnlyAndMigratedForDelivery() throws {
+        let dir = TempDir()
+        _ = try replay(Fixture.sampleLog, into: dir.file("l.db"), options: alertingOptions(["generic"]))
+        let ledger = try Ledger(path: dir.file("l.db"))
+        try ledger.db.exec(
+            "ALTER TABLE deliveries DROP COLUMN first_attempt_ms; UPDATE meta SET value = '2' WHERE key = 'schema_version'"
+        )
+        // `runledger alerts` opens it read-only, before any serve has migrated it.
+        #expect(try Ledger(path: dir.file("l.db"), readOnly: true).allDeliveries().count == 17)
+        let migrated = try Ledger(path: dir.file("l.db"))
+        var d = try #require(try migrated.dueDeliveries(nowMs: .max).first)
+        #expect(d.firstAttemptMs == nil)
+        d.attempts += 1
+        d.firstAttemptMs = 1234
+        try migrated.recordAttemptStart(d)
+        let again = try #require(try migrated.dueDeliveries(nowMs: .max).first { $0.alertId == d.alertId })
+        #expect(again.attempts == 1)
+        #expect(again.firstAttemptMs == 1234)
+    }
 }
