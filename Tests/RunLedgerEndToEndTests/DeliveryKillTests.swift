@@ -89,10 +89,7 @@ extension DeliveryUnderFailureTests {
             let key = outboxKey(row)
             #expect(row["attempts"] as? Int == requests.filter { idempotencyKey($0) == key }.count, "\(key)")
         }
-        let sent = samples(try runledger("metrics", "--db", db).stdout).filter {
-            $0.key.hasPrefix("runledger_alerts_total{") && $0.key.contains("outcome=\"sent\"")
-        }
-        #expect(sent.values.reduce(0, +) == Double(expected.count))
+        #expect(try sentAlertCount(db) == Double(expected.count))
         print(
             "kill -9 during delivery: \(killed.count) kills, \(inFlight.count) with a request in flight, "
                 + "\(resent.count) resends (duplicates without the key), \(accepted.count) deliveries accepted once "

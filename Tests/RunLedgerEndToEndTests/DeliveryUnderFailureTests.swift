@@ -72,10 +72,7 @@ import Testing
             let again = try #require(later.first { idempotencyKey($0) == idempotencyKey(r) })
             #expect((again["t"] as? Double ?? 0) - t >= 2.95)
         }
-        let sent = samples(try runledger("metrics", "--db", db).stdout).filter {
-            $0.key.hasPrefix("runledger_alerts_total{") && $0.key.contains("outcome=\"sent\"")
-        }
-        #expect(sent.values.reduce(0, +) == Double(expected.count))
+        #expect(try sentAlertCount(db) == Double(expected.count))
         print(
             "outage: \(attempts.min() ?? 0)-\(attempts.max() ?? 0) attempts per alert in 30 s down; "
                 + "\(requests.count) requests after, \(refused.count) refused (429); "

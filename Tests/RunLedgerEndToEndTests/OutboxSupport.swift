@@ -24,3 +24,10 @@ func outbox(_ db: String, state: String? = nil) throws -> [[String: Any]] {
 
 /// A delivery's key as the receiver sees it in `Idempotency-Key`.
 func outboxKey(_ d: [String: Any]) -> String { "\(d["run_id"] as? String ?? "")/\(d["kind"] as? String ?? "")" }
+
+/// `runledger_alerts_total{outcome="sent"}` summed over sinks and kinds, from `runledger metrics`.
+func sentAlertCount(_ db: String) throws -> Double {
+    samples(try run(Paths.binary, ["metrics", "--db", db]).stdout).filter {
+        $0.key.hasPrefix("runledger_alerts_total{") && $0.key.contains("outcome=\"sent\"")
+    }.values.reduce(0, +)
+}

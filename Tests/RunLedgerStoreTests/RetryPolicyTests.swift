@@ -1,7 +1,7 @@
 import Foundation
+import RunLedgerHTTP
 import Testing
 
-import RunLedgerHTTP
 @testable import RunLedgerNotify
 
 /// The retry schedule, computed: how late an alert arrives after an outage, and when it is given up.
