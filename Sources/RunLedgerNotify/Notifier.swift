@@ -15,7 +15,8 @@ public final class Notifier {
     private let policy: RetryPolicy
     private let client = CurlClient()
     private var lastSentMs: [String: Int64] = [:]
-    /// Per sink, no request before this time: the `Retry-After` of its last 429.
+    /// Per sink, no request before this time: the retry time of its last failed attempt (a 429's
+    /// `Retry-After`, or the backoff after a refused connection, a timeout or a 5xx).
     private var pausedUntilMs: [String: Int64] = [:]
     /// Called with each attempt's change of `runledger_alerts_total` (for the live metrics) and a
     /// line for the log (never holding a URL).
@@ -60,9 +61,11 @@ public final class Notifier {
                 d.nextAttemptMs = at
                 d.lastError = reason
                 counted = "retried"
-                // A 429 speaks for the sink (Slack limits per webhook, Discord per route): every
-                // delivery to it waits, not only the one that was refused.
-                if case .success(let r) = result, r.status == 429 { pausedUntilMs[sink.name] = at }
+                // A failure speaks for the sink: a 429 (Slack limits per webhook, Discord per route),
+                // and a sink that is down or failing. Every delivery to it waits, and the next attempt
+                // probes it with one request — not one timeout per pending alert on every pass, which
+                // held up the other sinks behind a black-holed one.
+                pausedUntilMs[sink.name] = at
             case .failed(let reason):
                 d.state = .failed
                 d.lastError = reason
