@@ -89,4 +89,20 @@ import Testing
             #expect(r.stderr.contains("\"\(key)\" must be"), "\(r.stderr)")
         }
     }
+
+    /// The README's configuration example is a valid config file: documentation that `check` accepts.
+    @Test func theReadmesConfigExampleIsValid() throws {
+        let readme = try String(contentsOf: Paths.root.appendingPathComponent("README.md"), encoding: .utf8)
+        let section = try #require(readme.range(of: "### Configuration file"))
+        let open = try #require(readme.range(of: "```json\n", range: section.upperBound..<readme.endIndex))
+        let close = try #require(readme.range(of: "```", range: open.upperBound..<readme.endIndex))
+        let dir = TempDir()
+        let path = dir.file("readme.json")
+        try String(readme[open.upperBound..<close.lowerBound]).write(toFile: path, atomically: true, encoding: .utf8)
+        setenv("SLACK_WEBHOOK_URL", "https://hooks.example/x", 1)
+        setenv("AUTOMAGIK_API_KEY", "key", 1)
+        let r = try runledger("check", "--config", path)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains(": ok ("))
+    }
 }
