@@ -103,10 +103,20 @@ public final class Notifier {
         while true {
             let pending = try deliverDue()
             if pending == 0 || Date() >= deadline { return pending }
-            let next = try ledger.nextDueMs() ?? Self.nowMs()
+            let next = try nextAttemptMs() ?? Self.nowMs()
             let waitMs = max(10, min(500, next - Self.nowMs()))
             usleep(UInt32(waitMs * 1000))
         }
+    }
+
+    /// When a pending delivery can next be attempted: its own retry time, its sink's pause and its
+    /// sink's rate limit (so that a replay waiting out a 429 sleeps instead of asking every 10 ms).
+    func nextAttemptMs() throws -> Int64? {
+        try ledger.dueDeliveries(nowMs: Int64.max, limit: 10_000).compactMap { d -> Int64? in
+            guard let sink = sinks[d.sink] else { return nil }
+            let limit = lastSentMs[sink.name].map { $0 + sink.minIntervalMs } ?? 0
+            return max(d.nextAttemptMs, pausedUntilMs[sink.name] ?? 0, limit)
+        }.min()
     }
 
     /// Delivers until `shouldStop` (serve), checking at least every `pollMs`.

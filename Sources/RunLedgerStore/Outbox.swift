@@ -34,15 +34,6 @@ extension Ledger {
         return try deliveries(where: "1 = 1", [], limit: limit, newestFirst: true)
     }
 
-    /// The earliest time a pending delivery is due, if any.
-    public func nextDueMs() throws -> Int64? {
-        var found: Int64?
-        try db.prepare("SELECT min(next_attempt_ms) FROM deliveries WHERE state = 'pending'").query {
-            found = $0.optionalInt(0)
-        }
-        return found
-    }
-
     public func pendingDeliveryCount() throws -> Int {
         var n = 0
         try db.prepare("SELECT count(*) FROM deliveries WHERE state = 'pending'").query { n = Int($0.int(0)) }
