@@ -24,11 +24,15 @@ let package = Package(
         .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
         .systemLibrary(name: "CSystemd", path: "Sources/CSystemd"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CPostgres", path: "Sources/CPostgres"),
 
         // Pure logic: envelopes, profiles and rules, correlation, run records, detectors, metric math. No I/O.
         .target(name: "RunLedgerCore", swiftSettings: languageMode),
-        // The SQLite ledger: schema, batched transactions, positions, rollups.
-        .target(name: "RunLedgerStore", dependencies: ["RunLedgerCore", "CSQLite"], swiftSettings: languageMode),
+        // The SQLite ledger: schema, batched transactions, positions, rollups; and the executor's own
+        // database, read-only (SQLite, or PostgreSQL through libpq).
+        .target(
+            name: "RunLedgerStore", dependencies: ["RunLedgerCore", "CSQLite", "CPostgres"], swiftSettings: languageMode
+        ),
         // Byte sources: files (and, later, journald and stdin).
         .target(
             name: "RunLedgerSources", dependencies: ["RunLedgerCore", "CSystemd", "CZlib"], swiftSettings: languageMode),
