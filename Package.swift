@@ -72,15 +72,19 @@ let package = Package(
             swiftSettings: languageMode
         ),
 
+        // Test support: a throwaway PostgreSQL server from the Debian binaries, and the executor's table in it.
+        .target(name: "PostgresTestSupport", path: "Tests/PostgresTestSupport", swiftSettings: languageMode),
         .testTarget(name: "RunLedgerCoreTests", dependencies: ["RunLedgerCore"], swiftSettings: languageMode),
         .testTarget(
             name: "RunLedgerStoreTests",
             dependencies: [
                 "RunLedgerCore", "RunLedgerStore", "RunLedgerIngest", "RunLedgerServer", "RunLedgerNotify",
-                "RunLedgerHTTP",
+                "RunLedgerHTTP", "PostgresTestSupport",
             ],
             swiftSettings: languageMode
         ),
-        .testTarget(name: "RunLedgerEndToEndTests", dependencies: ["RunLedgerCore"], swiftSettings: languageMode),
+        .testTarget(
+            name: "RunLedgerEndToEndTests", dependencies: ["RunLedgerCore", "PostgresTestSupport"],
+            swiftSettings: languageMode),
     ]
 )
