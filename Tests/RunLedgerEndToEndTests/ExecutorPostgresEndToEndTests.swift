@@ -119,6 +119,32 @@ import Testing
             server.uri(db), named: server.uri(db), because: "workflow_runs lacks cost_estimate, metadata, total_tokens")
     }
 
+    /// `serve` polls every 5 s: a database that cannot be read yet is said once and counted on every
+    /// poll, and read as soon as it can be, without a restart.
+    @Test func serveReadsTheDatabaseOnceItCanAfterSayingWhyItCouldNot() throws {
+        let db = try server.createDatabase()
+        let dir = TempDir()
+        let serve = try ServeProcess(
+            args: ["--db", dir.file("l.db"), "--utc-offset=-03:00", "--executor-db", server.uri(db), Paths.sampleLog],
+            dir: dir)
+        defer { _ = serve.stop() }
+        let errors = "runledger_report_errors_total{source=\"db\"}"
+        #expect(serve.waitFor("/metrics", within: 30) { (samples($0)[errors] ?? 0) >= 2 } != nil, "\(serve.stderr)")
+        #expect(serve.stderr.components(separatedBy: "no workflow_runs table").count == 2, "\(serve.stderr)")
+
+        try ExecutorTable.load(from: Paths.executorDB, into: db, on: server)
+        let truth = try truthMismatchDB()
+        let deadline = Date().addingTimeInterval(30)
+        var reported = 0
+        while Date() < deadline, reported < truth.count {
+            reported = try runs(dir).values.filter { ($0["reported"] as? [String: Any])?["db"] != nil }.count
+            usleep(200_000)
+        }
+        #expect(reported == truth.count)
+        let got = try runs(dir)
+        for (id, expected) in truth { #expect(got[id].map(mismatchDB) == expected, "\(id)") }
+    }
+
     @Test func aMalformedConnectionStringStopsBeforeReadingAndCheckSaysSo() throws {
         let dir = TempDir()
         let bad = "postgresql://runledger:bad-pw-3@127.0.0.1:notaport/executor"
