@@ -2,8 +2,10 @@
 SWIFT ?= swift
 # System packages the build and the tests need (promtool comes with prometheus). The tests read the
 # rule files with python3-yaml and check OpenMetrics output with python3-prometheus-client's strict parser.
-DEB_PACKAGES := libsqlite3-dev libcurl4-openssl-dev libsystemd-dev zlib1g-dev systemd-journal-remote prometheus \
-	prometheus-alertmanager \
+# libpq-dev reads the executor's database on PostgreSQL; the tests start a throwaway server from postgresql's
+# binaries (/usr/lib/postgresql/*/bin), as its `postgres` user.
+DEB_PACKAGES := libsqlite3-dev libcurl4-openssl-dev libsystemd-dev zlib1g-dev libpq-dev systemd-journal-remote prometheus \
+	prometheus-alertmanager postgresql \
 	python3-yaml python3-prometheus-client
 LISTEN ?= 127.0.0.1:9477
 DB ?= data/runledger.db

@@ -24,11 +24,15 @@ let package = Package(
         .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
         .systemLibrary(name: "CSystemd", path: "Sources/CSystemd"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CPostgres", path: "Sources/CPostgres"),
 
         // Pure logic: envelopes, profiles and rules, correlation, run records, detectors, metric math. No I/O.
         .target(name: "RunLedgerCore", swiftSettings: languageMode),
-        // The SQLite ledger: schema, batched transactions, positions, rollups.
-        .target(name: "RunLedgerStore", dependencies: ["RunLedgerCore", "CSQLite"], swiftSettings: languageMode),
+        // The SQLite ledger: schema, batched transactions, positions, rollups; and the executor's own
+        // database, read-only (SQLite, or PostgreSQL through libpq).
+        .target(
+            name: "RunLedgerStore", dependencies: ["RunLedgerCore", "CSQLite", "CPostgres"], swiftSettings: languageMode
+        ),
         // Byte sources: files (and, later, journald and stdin).
         .target(
             name: "RunLedgerSources", dependencies: ["RunLedgerCore", "CSystemd", "CZlib"], swiftSettings: languageMode),
@@ -68,15 +72,19 @@ let package = Package(
             swiftSettings: languageMode
         ),
 
+        // Test support: a throwaway PostgreSQL server from the Debian binaries, and the executor's table in it.
+        .target(name: "PostgresTestSupport", path: "Tests/PostgresTestSupport", swiftSettings: languageMode),
         .testTarget(name: "RunLedgerCoreTests", dependencies: ["RunLedgerCore"], swiftSettings: languageMode),
         .testTarget(
             name: "RunLedgerStoreTests",
             dependencies: [
                 "RunLedgerCore", "RunLedgerStore", "RunLedgerIngest", "RunLedgerServer", "RunLedgerNotify",
-                "RunLedgerHTTP",
+                "RunLedgerHTTP", "PostgresTestSupport",
             ],
             swiftSettings: languageMode
         ),
-        .testTarget(name: "RunLedgerEndToEndTests", dependencies: ["RunLedgerCore"], swiftSettings: languageMode),
+        .testTarget(
+            name: "RunLedgerEndToEndTests", dependencies: ["RunLedgerCore", "PostgresTestSupport"],
+            swiftSettings: languageMode),
     ]
 )

@@ -25,23 +25,24 @@ public struct ReportAnswer {
     }
 }
 
-/// The executor's `workflow_runs` table as a report source, opened on first use (and again after a
-/// failure), so that a database that appears later is picked up.
+/// The executor's `workflow_runs` table (SQLite or PostgreSQL) as a report source, opened on first
+/// use and again after any failure, so that a database that appears later, or a server that comes
+/// back, is picked up.
 public final class DatabaseReports: ReportSource {
     public let name = "db"
     public let rereadsReportedRuns = true
-    private let path: String
-    private var database: ExecutorDatabase?
+    private let location: ExecutorDatabaseLocation
+    private var reader: (any ExecutorReportReader)?
 
-    public init(path: String) { self.path = path }
+    public init(location: ExecutorDatabaseLocation) { self.location = location }
 
     public func reports(for runIds: [String]) throws -> ReportAnswer {
         do {
-            let db = try database ?? ExecutorDatabase(path: path)
-            database = db
+            let db = try reader ?? location.open()
+            reader = db
             return ReportAnswer(reports: try db.reports(for: runIds))
         } catch {
-            database = nil
+            reader = nil
             throw error
         }
     }

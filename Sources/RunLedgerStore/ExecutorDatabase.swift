@@ -16,7 +16,7 @@ public final class ExecutorDatabase {
         db = try SQLiteConnection(path: path, readOnly: true)
         var columns: Set<String> = []
         try db.prepare("SELECT name FROM pragma_table_info('workflow_runs')").query { columns.insert($0.text(0)) }
-        let needed: Set<String> = ["run_id", "status", "cost_estimate", "total_tokens", "metadata"]
+        let needed = ExecutorRow.neededColumns
         guard needed.isSubset(of: columns) else {
             throw LedgerError(
                 "\(path): not the executor's database (workflow_runs lacks \(needed.subtracting(columns).sorted().joined(separator: ", ")))"
@@ -36,13 +36,8 @@ public final class ExecutorDatabase {
                 WHERE status IN ('completed', 'failed', 'killed') AND run_id IN (\(marks))
                 """
             try db.prepare(sql).query(ids.map(SQLValue.text)) { row in
-                let meta = (try? JSONSerialization.jsonObject(with: Data(row.text(3).utf8))) as? [String: Any] ?? [:]
-                let turns = (meta["total_turns"] ?? meta["final_turns"]) as? NSNumber
-                let tools = (meta["tools_used"] as? [Any])?.count
-                let cost = row.optionalText(1).flatMap(Double.init).map { Int64(($0 * 1e9).rounded()) }
-                out[row.text(0)] = Report(
-                    costNano: cost ?? -1, totalTokens: row.optionalInt(2) ?? -1, turns: turns?.int64Value ?? -1,
-                    tools: tools.map(Int64.init) ?? -1)
+                out[row.text(0)] = ExecutorRow.report(
+                    cost: row.optionalText(1), totalTokens: row.optionalInt(2), metadata: row.optionalText(3))
             }
         }
         return out

@@ -3,6 +3,7 @@ import Foundation
 import RunLedgerCore
 import RunLedgerIngest
 import RunLedgerNotify
+import RunLedgerStore
 
 /// Where alerts go and what raises them; shared by `serve` and `replay`.
 struct AlertOptions: ParsableArguments {
@@ -20,7 +21,9 @@ struct AlertOptions: ParsableArguments {
 
     @Option(
         name: .customLong("executor-db"),
-        help: "The executor's SQLite database (workflow_runs), read-only: its reports reveal mismatches too.")
+        help:
+            "The executor's database (workflow_runs), read-only: a SQLite path or a PostgreSQL URI (postgresql://user@host/db); its reports reveal mismatches too."
+    )
     var executorDB: String?
 
     @Option(
@@ -59,7 +62,7 @@ struct AlertOptions: ParsableArguments {
     /// Where the executor's own reports are read, besides its log: its database and its status API.
     func reportSources(_ settings: Settings) throws -> [any ReportSource] {
         var out: [any ReportSource] = []
-        if let path = executorDB ?? settings.executorDB { out.append(DatabaseReports(path: path)) }
+        if let location = try executorDatabase(settings) { out.append(DatabaseReports(location: location)) }
         if let api = try statusAPISettings(settings) {
             let config = "\(settings.file ?? "config"): \"status_api"
             let options = try api.options(
@@ -70,6 +73,14 @@ struct AlertOptions: ParsableArguments {
             }
         }
         return out
+    }
+
+    /// `--executor-db` or else the config file's `executor_db`, validated (a malformed connection
+    /// string stops the command before anything is read).
+    func executorDatabase(_ settings: Settings) throws -> ExecutorDatabaseLocation? {
+        guard let value = executorDB ?? settings.executorDB else { return nil }
+        let origin = executorDB != nil ? "--executor-db" : "\(settings.file ?? "config"): \"executor_db\""
+        do { return try ExecutorDatabaseLocation(value) } catch { throw Failure("\(origin): \(error)") }
     }
 
     /// The flags over the config file's `status_api`; nil when neither names a URL.

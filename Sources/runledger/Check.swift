@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RunLedgerHTTP
+import RunLedgerStore
 
 struct Check: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,6 +15,11 @@ struct Check: AsyncParsableCommand {
             let s = try Settings.load(config)
             for source in s.sources where !FileManager.default.fileExists(atPath: source) {
                 printError("runledger: \(config): note: source \"\(source)\" does not exist yet (serve waits for it)")
+            }
+            if let db = s.executorDB {
+                do { _ = try ExecutorDatabaseLocation(db) } catch {
+                    throw Failure("\(config): \"executor_db\": \(error)")
+                }
             }
             if let key = s.statusAPI?.apiKey {
                 do { _ = try Secret.resolve(key, environment: ProcessInfo.processInfo.environment) } catch {
