@@ -73,18 +73,18 @@ let package = Package(
         ),
 
         // Test support: a throwaway PostgreSQL server from the Debian binaries, and the executor's table in it.
-        .target(name: "PostgresTestSupport", path: "Tests/PostgresTestSupport", swiftSettings: languageMode),
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: languageMode),
         .testTarget(name: "RunLedgerCoreTests", dependencies: ["RunLedgerCore"], swiftSettings: languageMode),
         .testTarget(
             name: "RunLedgerStoreTests",
             dependencies: [
                 "RunLedgerCore", "RunLedgerStore", "RunLedgerIngest", "RunLedgerServer", "RunLedgerNotify",
-                "RunLedgerHTTP", "PostgresTestSupport",
+                "RunLedgerHTTP", "TestSupport",
             ],
             swiftSettings: languageMode
         ),
         .testTarget(
-            name: "RunLedgerEndToEndTests", dependencies: ["RunLedgerCore", "PostgresTestSupport"],
+            name: "RunLedgerEndToEndTests", dependencies: ["RunLedgerCore", "TestSupport"],
             swiftSettings: languageMode),
     ]
 )

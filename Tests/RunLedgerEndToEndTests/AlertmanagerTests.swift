@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -8,33 +9,13 @@ import Testing
 /// A real Alertmanager (Debian's prometheus-alertmanager) on loopback receives RunLedger's alerts
 /// through its own API; the test reads them back from `/api/v2/alerts`.
 @Suite struct AlertmanagerTests {
-    /// A free loopback port (bound and released; Alertmanager takes it a moment later).
-    func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        _ = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
-        }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
-
     @Test func alertmanagerReceivesEveryAlertWithItsLabels() throws {
         let dir = TempDir()
         let binary = "/usr/bin/prometheus-alertmanager"
         #expect(FileManager.default.isExecutableFile(atPath: binary), "make test installs prometheus-alertmanager")
         try "route:\n  receiver: 'null'\nreceivers:\n  - name: 'null'\n".write(
             toFile: dir.file("am.yml"), atomically: true, encoding: .utf8)
-        let port = freePort()
+        let port = unusedLoopbackPort()
         let am = Process()
         am.executableURL = URL(fileURLWithPath: binary)
         am.arguments = [

@@ -1,5 +1,5 @@
 import Foundation
-import PostgresTestSupport
+import TestSupport
 import Testing
 
 /// `--executor-db postgresql://…`: the executor's table on a real PostgreSQL server (Debian's

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -17,7 +18,7 @@ final class PrometheusProcess {
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
         logPath = dir.file("prometheus.log")
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        port = try freeLoopbackPort()
+        port = unusedLoopbackPort()
         let binary = try which("prometheus").orThrow("prometheus is installed by make test (Debian prometheus)")
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = [
@@ -73,27 +74,6 @@ final class PrometheusProcess {
             process.waitUntilExit()
         }
     }
-}
-
-/// A port nobody listens on now: bind to port 0, read the port, close. Prometheus cannot report the
-/// port it picked itself, so it is given one (another process could take it in between; unlikely on
-/// a test machine, and the test then fails with Prometheus's log rather than hanging).
-func freeLoopbackPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw Failure("socket: \(errno)") }
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_port = 0
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p in
-            bind(fd, p, len) == 0 && getsockname(fd, p, &len) == 0
-        }
-    }
-    guard bound else { throw Failure("bind: \(errno)") }
-    return Int(UInt16(bigEndian: addr.sin_port))
 }
 
 extension Optional {
