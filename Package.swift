@@ -72,7 +72,8 @@ let package = Package(
             swiftSettings: languageMode
         ),
 
-        // Test support: a throwaway PostgreSQL server from the Debian binaries, and the executor's table in it.
+        // Test support shared by the test targets: a throwaway PostgreSQL server from the Debian binaries,
+        // the executor's table in it, commands started cleanly, free loopback ports.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: languageMode),
         .testTarget(name: "RunLedgerCoreTests", dependencies: ["RunLedgerCore"], swiftSettings: languageMode),
         .testTarget(
