@@ -8,7 +8,13 @@ enum Paths {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
     static var binary: String { root.appendingPathComponent(".build/debug/runledger").path }
-    static let shared = root.deletingLastPathComponent().appendingPathComponent("shared/samples/automagik")
+    /// The shared samples (`../shared/samples/automagik` beside the repository), or the copies in
+    /// `examples/` when the repository stands alone (a CI clone elsewhere).
+    static let shared: URL = {
+        let beside = root.deletingLastPathComponent().appendingPathComponent("shared/samples/automagik")
+        return FileManager.default.fileExists(atPath: beside.appendingPathComponent("executor.log").path)
+            ? beside : root.appendingPathComponent("examples")
+    }()
     static var sampleLog: String { shared.appendingPathComponent("executor.log").path }
     static var truth: String { shared.appendingPathComponent("truth.json").path }
     static var executorDB: String { shared.appendingPathComponent("workflow_runs.db").path }

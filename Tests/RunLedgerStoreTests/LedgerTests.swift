@@ -41,11 +41,7 @@ import Testing
     @Test func anotherApplicationsDatabaseIsNeverWrittenInto() throws {
         let dir = TempDir()
         let path = dir.file("workflow_runs.db")
-        try FileManager.default.copyItem(
-            atPath: Fixture.root.deletingLastPathComponent().appendingPathComponent(
-                "shared/samples/automagik/workflow_runs.db"
-            ).path,
-            toPath: path)
+        try FileManager.default.copyItem(atPath: Fixture.executorDB, toPath: path)
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
         #expect {
             try Ledger(path: path)

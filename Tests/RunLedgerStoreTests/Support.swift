@@ -20,13 +20,15 @@ final class TempDir {
 enum Fixture {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
-    /// The shared sample (beside the repository), or the copy bundled in `examples/`.
-    static var sampleLog: String {
-        let shared = root.deletingLastPathComponent().appendingPathComponent("shared/samples/automagik/executor.log")
-            .path
-        return FileManager.default.fileExists(atPath: shared)
-            ? shared : root.appendingPathComponent("examples/executor.log").path
+    /// The shared samples (`../shared/samples/automagik` beside the repository), or the copies in
+    /// `examples/` when the repository stands alone (a CI clone elsewhere).
+    static var samples: URL {
+        let shared = root.deletingLastPathComponent().appendingPathComponent("shared/samples/automagik")
+        return FileManager.default.fileExists(atPath: shared.appendingPathComponent("executor.log").path)
+            ? shared : root.appendingPathComponent("examples")
     }
+    static var sampleLog: String { samples.appendingPathComponent("executor.log").path }
+    static var executorDB: String { samples.appendingPathComponent("workflow_runs.db").path }
 }
 
 func utcOptions(batchLines: Int = 20_000) -> FileIngest.Options {
