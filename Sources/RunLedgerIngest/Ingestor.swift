@@ -11,16 +11,17 @@ public final class Ingestor {
     private let correlator: Correlator
     private var labeler: ToolLabeler
 
-    /// Records touched since the last commit, in first-touch order, with their contribution before
-    /// the batch; `touchedIndex` finds a run's slot. Records are changed in place in the array: copying
+    /// Records touched since the last commit, in first-touch order; `touchedIndex` finds a run's slot. Records are changed in place in the array: copying
     /// one out and back in copied its arrays (tools, tool ids) on every effect.
     /// `stored` is the record as the ledger held it: a run whose lines changed nothing (a status poll
     /// while it runs, the same report again) is neither rewritten nor re-counted at commit.
-    private var touched: [(record: RunRecord, stored: RunRecord?, before: SeriesValues)] = []
+    private var touched: [(record: RunRecord, stored: RunRecord?)] = []
     private var touchedIndex: [String: Int] = [:]
     private var unattributed: [(source: String, line: Int64, group: UnattributedGroup)] = []
-    private var delta: SeriesValues = [:]
-    private var lineCounts: [LineResult: Int64] = [:]
+    /// The change of the ledger-derived series since the last commit, as numbers (see `SeriesTally`).
+    private var delta = SeriesTally()
+    /// Lines by result, indexed like `LineResult.allCases`.
+    private var lineCounts: [Int64] = Array(repeating: 0, count: LineResult.allCases.count)
     private var decisions: [Attributed] = []
     public private(set) var linesSinceCommit = 0
     private let alerting: Alerting
@@ -47,7 +48,7 @@ public final class Ingestor {
     public func process(_ line: Bytes, lineNumber: Int64, fallbackTimeMs: Int64? = nil) throws {
         var x = extractor.extract(line)
         if x.timeMs == nil { x.timeMs = fallbackTimeMs }
-        lineCounts[x.result, default: 0] += 1
+        lineCounts[x.result.index] += 1
         linesSinceCommit += 1
         if x.result == .malformed { lastProblem = "\(source):\(lineNumber): \(x.problem ?? "malformed")" }
         decisions.removeAll(keepingCapacity: true)
@@ -66,7 +67,7 @@ public final class Ingestor {
         case .unattributed(let group):
             var pseudo = RunRecord(runId: "unknown")
             for f in group.facts { for e in f.effects { pseudo.apply(e, at: f.timeMs, attribution: .burst) } }
-            delta.add(Contribution.ofUnattributed(pseudo, tools: &labeler))
+            delta.addUnattributed(pseudo, tools: &labeler)
             unattributed.append((source, line, group))
         }
     }
@@ -76,8 +77,10 @@ public final class Ingestor {
         if let i = touchedIndex[id] { return i }
         let existing = try ledger.run(id)
         guard let r = existing ?? (create ? RunRecord(runId: id) : nil) else { return nil }
-        let before = existing.map { Contribution.of($0, tools: &labeler) } ?? [:]
-        touched.append((r, existing, before))
+        // Its contribution before the batch is subtracted at commit; its tools are labelled now, as
+        // when that contribution was computed here, so the labeler admits tools in the same order.
+        if let existing { SeriesTally.admitTools(of: existing, tools: &labeler) }
+        touched.append((r, existing))
         touchedIndex[id] = touched.count - 1
         return touched.count - 1
     }
@@ -108,13 +111,13 @@ public final class Ingestor {
         for t in touched where t.record != t.stored {
             batch.runs.append(t.record)
             batch.alerts += alerting.detector.alerts(before: t.stored, after: t.record, at: t.record.endedAtMs)
-            delta.add(Contribution.of(t.record, tools: &labeler))
-            delta.add(t.before, sign: -1)
+            delta.add(t.record, sign: 1, tools: &labeler)
+            if let stored = t.stored { delta.add(stored, sign: -1, tools: &labeler) }
         }
-        for (result, n) in lineCounts {
-            delta[SeriesKey(Metrics.lines.name, [source, result.rawValue]), default: 0] += n
+        for (result, n) in zip(LineResult.allCases, lineCounts) where n != 0 {
+            delta.add(SeriesKey(Metrics.lines.name, [source, result.rawValue]), n)
         }
-        batch.rollupDelta = delta.filter { $0.value != 0 }
+        batch.rollupDelta = delta.values
         batch.sinks = alerting.sinks
         batch.unattributed = unattributed
         batch.position = position
@@ -123,8 +126,8 @@ public final class Ingestor {
         touched.removeAll(keepingCapacity: true)
         touchedIndex.removeAll(keepingCapacity: true)
         unattributed.removeAll()
-        delta.removeAll(keepingCapacity: true)
-        lineCounts.removeAll()
+        delta.removeAll()
+        for i in lineCounts.indices { lineCounts[i] = 0 }
         linesSinceCommit = 0
         return applied
     }
@@ -138,5 +141,16 @@ public struct Alerting: Sendable {
     public init(detector: AlertDetector = AlertDetector(), sinks: [String] = []) {
         self.detector = detector
         self.sinks = sinks
+    }
+}
+
+extension LineResult {
+    /// The position in `allCases`, for counting without a dictionary.
+    fileprivate var index: Int {
+        switch self {
+        case .matched: 0
+        case .ignored: 1
+        case .malformed: 2
+        }
     }
 }
