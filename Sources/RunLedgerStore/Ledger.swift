@@ -194,7 +194,7 @@ public final class Ledger {
                 for sink in batch.sinks { try insertDelivery.run([.int(id), .text(sink)]) }
             }
             if let p = batch.position {
-                let state = String(decoding: try encoder.encode(p.correlator), as: UTF8.self)
+                let state = try p.correlator.ledgerJSON { String(decoding: try encoder.encode($0), as: UTF8.self) }
                 try savePosition.run([.text(p.source), .text(p.identity), .int(p.offset), .int(p.lines), .text(state)])
             }
             try db.exec("COMMIT")
@@ -240,7 +240,9 @@ public final class Ledger {
         }
         guard let stmt = selectRun else { throw db.error("prepare") }
         var found: RunRecord?
-        try stmt.query([.text(id)]) { row in found = try decodeRecord(row.text(0)) }
+        try stmt.query([.text(id)]) { row in
+            found = try row.withBytes(0) { RunRecord(ledgerJSON: $0) } ?? decodeRecord(row.text(0))
+        }
         return found
     }
 
@@ -254,7 +256,9 @@ public final class Ledger {
         sql += q.newestFirst ? " ORDER BY rowid DESC" : " ORDER BY rowid"
         if let limit = q.limit { sql += " LIMIT \(max(0, limit))" }
         var out: [RunRecord] = []
-        try db.prepare(sql).query(values) { row in out.append(try decodeRecord(row.text(0))) }
+        try db.prepare(sql).query(values) { row in
+            out.append(try row.withBytes(0) { RunRecord(ledgerJSON: $0) } ?? decodeRecord(row.text(0)))
+        }
         return out
     }
 

@@ -79,3 +79,109 @@ extension JSONWriter {
         endObject()
     }
 }
+
+/// Reading the stored form back without `JSONDecoder`: a run polled long after it left the ledger's
+/// cache is read back once per batch, and `JSONDecoder` made that a twentieth of `replay`. Anything
+/// this reader does not expect gives nil, and the caller falls back to `JSONDecoder`.
+extension RunRecord {
+    public init?(ledgerJSON text: String) {
+        var text = text
+        guard let r = text.withUTF8({ RunRecord(ledgerJSON: $0) }) else { return nil }
+        self = r
+    }
+
+    public init?(ledgerJSON b: UnsafeBufferPointer<UInt8>) {
+        guard case .object(let members)? = JSONReader.parse(b, 0..<b.count) else { return nil }
+        var r = RunRecord(runId: "")
+        // The members `JSONDecoder` requires (the non-optional properties); the rest may be absent.
+        var required = 0
+        for (key, v) in members {
+            if Self.requiredKeys.contains(key) { required += 1 }
+            switch key {
+            case "attribution":
+                guard let s = v.stringValue, let a = Attribution(rawValue: s) else { return nil }
+                r.attribution = a
+            case "costNano": guard let x = Self.rankedInt(v, b) else { return nil }; r.costNano = x
+            case "dbId": guard let s = v.stringValue else { return nil }; r.dbId = s
+            case "endedAtMs": guard let n = Self.int(v, b) else { return nil }; r.endedAtMs = n
+            case "mismatch":
+                guard case .object(let sources) = v else { return nil }
+                for (source, fields) in sources {
+                    guard let list = fields.arrayValue else { return nil }
+                    var names: [String] = []
+                    for f in list {
+                        guard let s = f.stringValue else { return nil }
+                        names.append(s)
+                    }
+                    r.mismatch[source] = names
+                }
+            case "recentToolIds":
+                guard let list = v.arrayValue else { return nil }
+                for id in list {
+                    guard let s = id.stringValue else { return nil }
+                    r.recentToolIds.append(s)
+                }
+            case "reported":
+                guard case .object(let sources) = v else { return nil }
+                for (source, o) in sources {
+                    guard let c = Self.int(o["costNano"], b), let k = Self.int(o["totalTokens"], b),
+                        let t = Self.int(o["turns"], b), let u = Self.int(o["tools"], b)
+                    else { return nil }
+                    r.reported[source] = Report(costNano: c, totalTokens: k, turns: t, tools: u)
+                }
+            case "runId": guard let s = v.stringValue else { return nil }; r.runId = s
+            case "sessionId": guard let s = v.stringValue else { return nil }; r.sessionId = s
+            case "startedAtMs": guard let n = Self.int(v, b) else { return nil }; r.startedAtMs = n
+            case "status":
+                guard let rank = Self.rank(v, b), let s = v["value"]?.stringValue, let st = RunStatus(rawValue: s)
+                else { return nil }
+                r.status = Ranked(st, rank)
+            case "taskgroupError": guard let x = v.boolValue else { return nil }; r.taskgroupError = x
+            case "tokens":
+                guard case .object(let fields) = v else { return nil }
+                for (name, value) in fields {
+                    guard let field = TokenField(rawValue: name), let x = Self.rankedInt(value, b) else { return nil }
+                    r.tokens.set(field, x.value, x.rank)
+                }
+            case "toolCountStated": guard let n = Self.int(v, b) else { return nil }; r.toolCountStated = n
+            case "tools":
+                guard let list = v.arrayValue else { return nil }
+                for t in list {
+                    guard let name = t["name"]?.stringValue, let uses = Self.int(t["uses"], b),
+                        let fromList = t["fromListOnly"]?.boolValue
+                    else { return nil }
+                    r.tools.append(ToolTally(name: name, uses: uses, fromListOnly: fromList))
+                }
+            case "turns": guard let x = Self.rankedInt(v, b) else { return nil }; r.turns = x
+            case "workflow":
+                guard let rank = Self.rank(v, b), let s = v["value"]?.stringValue else { return nil }
+                r.workflow = Ranked(s, rank)
+            case "workflowSettledUnknown":
+                guard let x = v.boolValue else { return nil }
+                r.workflowSettledUnknown = x
+            default: return nil
+            }
+        }
+        guard required == Self.requiredKeys.count else { return nil }
+        self = r
+    }
+
+    private static let requiredKeys: Set<String> = [
+        "attribution", "mismatch", "recentToolIds", "reported", "runId", "taskgroupError", "tokens", "tools",
+        "workflowSettledUnknown",
+    ]
+
+    private static func int(_ v: JSONValue?, _ b: UnsafeBufferPointer<UInt8>) -> Int64? {
+        guard case .number(let range)? = v else { return nil }
+        return NumberParser.int(b, range)
+    }
+
+    private static func rank(_ v: JSONValue, _ b: UnsafeBufferPointer<UInt8>) -> Rank? {
+        int(v["rank"], b).flatMap { Rank(rawValue: Int($0)) }
+    }
+
+    private static func rankedInt(_ v: JSONValue, _ b: UnsafeBufferPointer<UInt8>) -> Ranked<Int64>? {
+        guard let rank = rank(v, b), let n = int(v["value"], b) else { return nil }
+        return Ranked(n, rank)
+    }
+}
