@@ -15,6 +15,8 @@ public final class FileIngest {
         /// state, which holds up to 2048 id links.
         public var batchLines = 50_000
         public var chunkBytes = 1 << 20
+        /// With at least this much to read, reading and extraction run on a second thread.
+        public var pipelineBytes: Int64 = 8 << 20
         /// Longer lines are counted as malformed and skipped without being held in memory.
         public var maxLineBytes = 512 * 1024
         /// Following (serve): standard input is read without blocking, as it comes.
@@ -174,6 +176,10 @@ public final class FileIngest {
         defer { buffer.deallocate() }
         var offset = splitter.consumed + Int64(splitter.pending)
         let total = file.size
+        if total - offset >= options.pipelineBytes {
+            changes.add(try readPipelined(file, ingestor, from: offset, total: total, progress: progress))
+            offset = splitter.consumed + Int64(splitter.pending)
+        }
         while true {
             let n = try file.read(at: offset, into: buffer)
             if n == 0 { break }
@@ -199,6 +205,42 @@ public final class FileIngest {
             changes.add(try ingestor.commit(identity: identity, offset: splitter.consumed, lines: lines))
             committedOnce = true
         }
+        return changes
+    }
+
+    /// Reads on from `offset` with extraction on a second thread (see `ExtractionPipeline`), committing
+    /// as `readAvailable` does; returns with the splitter where the reader left it.
+    private func readPipelined(
+        _ file: any ByteSource, _ ingestor: Ingestor, from offset: Int64, total: Int64,
+        progress: ((Progress) -> Void)?
+    ) throws -> SeriesValues {
+        var changes: SeriesValues = [:]
+        let pipeline = ExtractionPipeline(
+            file: file, from: offset, splitter: splitter, extractor: try ingestor.makeExtractor(),
+            chunkBytes: options.chunkBytes)
+        var processed = splitter.consumed
+        do {
+            while let batch = pipeline.next() {
+                for i in batch.lines.indices {
+                    // By index: `for (x, end) in` copied each extraction, retaining its parts.
+                    let end = batch.lines[i].end
+                    lines += 1
+                    processed = end
+                    try ingestor.process(batch.lines[i].extraction, lineNumber: lines)
+                    if ingestor.linesSinceCommit >= options.batchLines {
+                        changes.add(try ingestor.commit(identity: identity, offset: end, lines: lines))
+                        committedOnce = true
+                    }
+                }
+                progress?(Progress(bytesRead: batch.bytesRead, totalBytes: max(total, batch.bytesRead), lines: lines))
+            }
+        } catch {
+            // Lines extracted ahead are dropped: the next read starts after the last line processed.
+            _ = try? pipeline.finish(cancel: true)
+            splitter = LineSplitter(startOffset: processed, maxLine: options.maxLineBytes)
+            throw error
+        }
+        splitter = try pipeline.finish(cancel: false)
         return changes
     }
 

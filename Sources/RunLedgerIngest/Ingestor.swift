@@ -26,7 +26,11 @@ public final class Ingestor {
     public private(set) var linesSinceCommit = 0
     private let alerting: Alerting
     /// Where and why the last malformed line was rejected, for logs and `/healthz`.
-    public private(set) var lastProblem: String?
+    public var lastProblem: String? {
+        problem.map { "\(source):\($0.line): \($0.why ?? "malformed")" }
+    }
+    /// Kept in parts: formatting it for every malformed line showed in replay's profile.
+    private var problem: (line: Int64, why: String?)?
 
     public init(
         source: String, ledger: Ledger, profile: Profile, envelopes: EnvelopeParser, maxLineBytes: Int,
@@ -46,11 +50,26 @@ public final class Ingestor {
     /// Processes one complete line (without its newline). Never throws for bad input.
     /// `fallbackTimeMs` dates lines whose envelope has no time (a journal entry's own timestamp).
     public func process(_ line: Bytes, lineNumber: Int64, fallbackTimeMs: Int64? = nil) throws {
-        var x = extractor.extract(line)
-        if x.timeMs == nil { x.timeMs = fallbackTimeMs }
+        try process(extractor.extract(line), lineNumber: lineNumber, fallbackTimeMs: fallbackTimeMs)
+    }
+
+    /// An extractor like this ingestor's, for a reader thread that extracts lines ahead of `process`.
+    public func makeExtractor() throws -> Extractor {
+        try Extractor(profile: extractor.profile, envelopes: extractor.envelopes, maxLineBytes: extractor.maxLineBytes)
+    }
+
+    /// Processes a line already extracted (by `makeExtractor()`'s extractor).
+    public func process(_ extraction: Extraction, lineNumber: Int64, fallbackTimeMs: Int64? = nil) throws {
+        if extraction.timeMs == nil, let fallbackTimeMs {
+            var x = extraction
+            x.timeMs = fallbackTimeMs
+            return try process(x, lineNumber: lineNumber, fallbackTimeMs: nil)
+        }
+        // Borrowed, not copied: a copy retained and released each of its strings and arrays.
+        let x = extraction
         lineCounts[x.result.index] += 1
         linesSinceCommit += 1
-        if x.result == .malformed { lastProblem = "\(source):\(lineNumber): \(x.problem ?? "malformed")" }
+        if x.result == .malformed { problem = (lineNumber, x.problem) }
         decisions.removeAll(keepingCapacity: true)
         correlator.process(x, into: &decisions)
         for d in decisions { try apply(d, line: lineNumber) }
