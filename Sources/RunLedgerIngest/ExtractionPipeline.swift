@@ -8,7 +8,11 @@ import RunLedgerSources
 /// committed (each line carries the offset after it), so positions still commit with their facts.
 final class ExtractionPipeline: @unchecked Sendable {
     struct Batch {
-        var lines: [(extraction: Extraction, end: Int64)] = []
+        /// Parallel arrays, not an array of tuples: reading a tuple's member out of an array copied the
+        /// whole tuple, retaining and releasing the extraction's parts.
+        var extractions: [Extraction] = []
+        /// The offset just after each line.
+        var ends: [Int64] = []
         /// How far the file had been read when the batch was handed over (for progress).
         var bytesRead: Int64 = 0
     }
@@ -42,22 +46,26 @@ final class ExtractionPipeline: @unchecked Sendable {
         defer { buffer.deallocate() }
         var offset = start
         var batch = Batch()
-        batch.lines.reserveCapacity(size)
+        batch.extractions.reserveCapacity(size)
+        batch.ends.reserveCapacity(size)
         do {
             while !isCancelled {
                 let n = try file.read(at: offset, into: buffer)
                 if n == 0 { break }
                 offset += Int64(n)
                 splitter.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) { line, end in
-                    batch.lines.append((extractor.extract(line), end))
-                    if batch.lines.count >= size {
+                    batch.extractions.append(extractor.extract(line))
+                    batch.ends.append(end)
+                    if batch.ends.count >= size {
                         batch.bytesRead = offset
                         put(batch)
-                        batch.lines.removeAll(keepingCapacity: true)
+                        batch = Batch()
+                        batch.extractions.reserveCapacity(size)
+                        batch.ends.reserveCapacity(size)
                     }
                 }
             }
-            if !batch.lines.isEmpty {
+            if !batch.ends.isEmpty {
                 batch.bytesRead = offset
                 put(batch)
             }

@@ -221,12 +221,12 @@ public final class FileIngest {
         var processed = splitter.consumed
         do {
             while let batch = pipeline.next() {
-                for i in batch.lines.indices {
-                    // By index: `for (x, end) in` copied each extraction, retaining its parts.
-                    let end = batch.lines[i].end
+                for i in batch.ends.indices {
+                    // By index: `for x in` copied each extraction, retaining its parts.
+                    let end = batch.ends[i]
                     lines += 1
                     processed = end
-                    try ingestor.process(batch.lines[i].extraction, lineNumber: lines)
+                    try ingestor.process(batch.extractions[i], lineNumber: lines)
                     if ingestor.linesSinceCommit >= options.batchLines {
                         changes.add(try ingestor.commit(identity: identity, offset: end, lines: lines))
                         committedOnce = true

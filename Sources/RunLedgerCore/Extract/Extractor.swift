@@ -133,7 +133,8 @@ public final class Extractor {
 
     private func evaluate(_ index: Int, _ b: Bytes, _ env: Envelope) -> Extraction {
         let c = compiled[index]
-        func range(_ name: String) -> Range<Int> { captures[c.capture[name]!] }
+        // A scan of a few short names (compared by their bits), not a dictionary lookup hashing each.
+        func range(_ name: String) -> Range<Int> { captures[c.template.holeNames.lastIndex(of: name)!] }
         func text(_ name: String) -> String { Self.trimmedText(b, range(name)) }
         func bad(_ why: String) -> Extraction { malformed(index, env.timeMs, "\(c.rule.name): \(why)") }
 
