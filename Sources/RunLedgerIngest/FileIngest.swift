@@ -208,27 +208,33 @@ public final class FileIngest {
         return changes
     }
 
-    /// Reads on from `offset` with extraction on a second thread (see `ExtractionPipeline`), committing
-    /// as `readAvailable` does; returns with the splitter where the reader left it.
+    /// Reads on from `offset` with extraction and correlation on a second thread (`ExtractionPipeline`),
+    /// folding and committing here as `readAvailable` does (every `batchLines` lines, with the correlator
+    /// state the reader saved after that line); returns with the splitter where the reader left it.
     private func readPipelined(
         _ file: any ByteSource, _ ingestor: Ingestor, from offset: Int64, total: Int64,
         progress: ((Progress) -> Void)?
     ) throws -> SeriesValues {
         var changes: SeriesValues = [:]
         let pipeline = ExtractionPipeline(
-            file: file, from: offset, splitter: splitter, extractor: try ingestor.makeExtractor(),
-            chunkBytes: options.chunkBytes)
+            file: file, from: offset, splitter: splitter, extractor: try ingestor.makeExtractor(), ingestor: ingestor,
+            commitLines: options.batchLines, sinceCommit: ingestor.linesSinceCommit, chunkBytes: options.chunkBytes)
         var processed = splitter.consumed
         do {
             while let batch = pipeline.next() {
+                var first = 0
                 for i in batch.ends.indices {
-                    // By index: `for x in` copied each extraction, retaining its parts.
                     let end = batch.ends[i]
                     lines += 1
                     processed = end
-                    try ingestor.process(batch.extractions[i], lineNumber: lines)
-                    if ingestor.linesSinceCommit >= options.batchLines {
-                        changes.add(try ingestor.commit(identity: identity, offset: end, lines: lines))
+                    let stop = batch.decisionEnds[i]
+                    try ingestor.apply(
+                        batch.results[i], problem: batch.problems[i], decisions: batch.decisions[first..<stop],
+                        lineNumber: lines)
+                    first = stop
+                    if !batch.commits.isEmpty, let state = batch.commits[i] {
+                        changes.add(
+                            try ingestor.commit(identity: identity, offset: end, lines: lines, correlator: state))
                         committedOnce = true
                     }
                 }

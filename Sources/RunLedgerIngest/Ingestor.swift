@@ -67,11 +67,24 @@ public final class Ingestor {
         }
         // Borrowed, not copied: a copy retained and released each of its strings and arrays.
         let x = extraction
-        lineCounts[x.result.index] += 1
-        linesSinceCommit += 1
-        if x.result == .malformed { problem = (lineNumber, x.problem) }
         decisions.removeAll(keepingCapacity: true)
         correlator.process(x, into: &decisions)
+        try apply(x.result, problem: x.problem, decisions: decisions[...], lineNumber: lineNumber)
+    }
+
+    /// The correlator's part of `process`, for a reader thread that runs ahead of `apply`: while it
+    /// does, nothing else may use this ingestor's correlator, and commits take the state it saved.
+    public func correlate(_ extraction: Extraction, into out: inout [Attributed]) {
+        correlator.process(extraction, into: &out)
+    }
+
+    /// The rest of `process`: counts the line and folds what `correlate` decided into the runs.
+    public func apply(
+        _ result: LineResult, problem why: String?, decisions: ArraySlice<Attributed>, lineNumber: Int64
+    ) throws {
+        lineCounts[result.index] += 1
+        linesSinceCommit += 1
+        if result == .malformed { problem = (lineNumber, why) }
         for d in decisions { try apply(d, line: lineNumber) }
     }
 
@@ -119,10 +132,15 @@ public final class Ingestor {
 
     /// Writes everything since the last commit together with `position`; returns the series change.
     @discardableResult
-    public func commit(identity: String, offset: Int64, lines: Int64) throws -> SeriesValues {
+    /// `correlator`: the correlator's state after the last line applied, when a reader thread runs the
+    /// correlator ahead (`correlate`); by default its current state.
+    public func commit(
+        identity: String, offset: Int64, lines: Int64, correlator state: CorrelatorState? = nil
+    ) throws -> SeriesValues {
         try commit(
             position: SourcePosition(
-                source: source, identity: identity, offset: offset, lines: lines, correlator: correlator.state))
+                source: source, identity: identity, offset: offset, lines: lines,
+                correlator: state ?? correlator.state))
     }
 
     private func commit(position: SourcePosition?) throws -> SeriesValues {
