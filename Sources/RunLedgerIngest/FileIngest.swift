@@ -220,6 +220,8 @@ public final class FileIngest {
             file: file, from: offset, splitter: splitter, extractor: try ingestor.makeExtractor(), ingestor: ingestor,
             commitLines: options.batchLines, sinceCommit: ingestor.linesSinceCommit, chunkBytes: options.chunkBytes)
         var processed = splitter.consumed
+        ledger.setPageCache(kib: 32 * 1024)
+        defer { ledger.setPageCache(kib: 2000) }
         do {
             while let batch = pipeline.next() {
                 var first = 0
