@@ -106,6 +106,17 @@ public final class Ingestor {
 
     /// The index in `touched` of run `id`, read from the ledger (or created) on its first touch.
     private func slot(_ id: String, create: Bool) throws -> Int? {
+        // A closing burst hands over its facts one by one for the same run: comparing with the last
+        // id (often the very same string) is cheaper than hashing a 36-byte id for each.
+        if let last = lastSlot, last.id == id { return last.index }
+        let i = try findSlot(id, create: create)
+        if let i { lastSlot = (id, i) }
+        return i
+    }
+
+    private var lastSlot: (id: String, index: Int)?
+
+    private func findSlot(_ id: String, create: Bool) throws -> Int? {
         if let i = touchedIndex[id] { return i }
         let existing = try ledger.run(id)
         guard let r = existing ?? (create ? RunRecord(runId: id) : nil) else { return nil }
@@ -162,6 +173,7 @@ public final class Ingestor {
         let applied = batch.rollupDelta
         touched.removeAll(keepingCapacity: true)
         touchedIndex.removeAll(keepingCapacity: true)
+        lastSlot = nil
         unattributed.removeAll()
         delta.removeAll()
         for i in lineCounts.indices { lineCounts[i] = 0 }
