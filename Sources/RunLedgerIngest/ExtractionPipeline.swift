@@ -68,7 +68,9 @@ final class ExtractionPipeline: @unchecked Sendable {
         defer { buffer.deallocate() }
         var offset = start
         var uncommitted = sinceCommit
-        var batch = Batch(capacity: size)
+        // Small batches first, so that the writer starts (and commits) without waiting for a full one.
+        var limit = min(size, 256)
+        var batch = Batch(capacity: limit)
         do {
             while !isCancelled {
                 let n = try file.read(at: offset, into: buffer)
@@ -86,10 +88,11 @@ final class ExtractionPipeline: @unchecked Sendable {
                         batch.commits[batch.ends.count - 1] = ingestor.correlatorState
                         uncommitted = 0
                     }
-                    if batch.ends.count >= size {
+                    if batch.ends.count >= limit {
                         batch.bytesRead = offset
                         put(batch)
-                        batch = Batch(capacity: size)
+                        limit = min(size, limit * 2)
+                        batch = Batch(capacity: limit)
                     }
                 }
             }
