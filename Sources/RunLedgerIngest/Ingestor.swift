@@ -85,7 +85,8 @@ public final class Ingestor {
         lineCounts[result.index] += 1
         linesSinceCommit += 1
         if result == .malformed { problem = (lineNumber, why) }
-        for d in decisions { try apply(d, line: lineNumber) }
+        // By index: `for d in` copied each decision (retaining its id and effects) before applying it.
+        for k in decisions.indices { try apply(decisions[k], line: lineNumber) }
     }
 
     private func apply(_ d: Attributed, line: Int64) throws {

@@ -213,10 +213,10 @@ public final class Ledger {
     static func alertJSON(_ a: Alert) -> String {
         var w = JSONWriter()
         w.beginObject()
-        if let budget = a.budgetNano { w.key("budgetNano"); w.int(budget) }
-        w.key("costNano"); w.int(a.costNano)
-        w.key("kind"); w.string(a.kind.rawValue)
-        w.key("mismatch")
+        if let budget = a.budgetNano { w.key(literal: "budgetNano"); w.int(budget) }
+        w.key(literal: "costNano"); w.int(a.costNano)
+        w.key(literal: "kind"); w.string(a.kind.rawValue)
+        w.key(literal: "mismatch")
         w.beginObject()
         for (source, fields) in a.mismatch.sorted(by: { $0.key < $1.key }) {
             w.key(source)
@@ -225,13 +225,13 @@ public final class Ledger {
             w.endArray()
         }
         w.endObject()
-        if let raised = a.raisedAtMs { w.key("raisedAtMs"); w.int(raised) }
-        w.key("runId"); w.string(a.runId)
-        w.key("status"); w.string(a.status)
-        w.key("tools"); w.int(a.tools)
-        w.key("totalTokens"); w.int(a.totalTokens)
-        w.key("turns"); w.int(a.turns)
-        w.key("workflow"); w.string(a.workflow)
+        if let raised = a.raisedAtMs { w.key(literal: "raisedAtMs"); w.int(raised) }
+        w.key(literal: "runId"); w.string(a.runId)
+        w.key(literal: "status"); w.string(a.status)
+        w.key(literal: "tools"); w.int(a.tools)
+        w.key(literal: "totalTokens"); w.int(a.totalTokens)
+        w.key(literal: "turns"); w.int(a.turns)
+        w.key(literal: "workflow"); w.string(a.workflow)
         w.endObject()
         return w.text
     }

@@ -6,41 +6,41 @@ extension CorrelatorState {
     public func ledgerJSON(segments encode: ([Segment]) throws -> String) rethrows -> String {
         var w = JSONWriter()
         w.beginObject()
-        w.key("ambiguousOwed"); w.int(Int64(ambiguousOwed))
-        w.key("awaitingWorkflow")
+        w.key(literal: "ambiguousOwed"); w.int(Int64(ambiguousOwed))
+        w.key(literal: "awaitingWorkflow")
         w.beginArray()
         for a in awaitingWorkflow {
             w.beginObject()
-            w.key("line"); w.int(a.line)
-            w.key("runId"); w.string(a.runId)
+            w.key(literal: "line"); w.int(a.line)
+            w.key(literal: "runId"); w.string(a.runId)
             w.endObject()
         }
         w.endArray()
         if let c = continuation {
-            w.key("continuation")
+            w.key(literal: "continuation")
             w.beginObject()
-            w.key("line"); w.int(c.line)
-            if let id = c.runId { w.key("runId"); w.string(id) }
+            w.key(literal: "line"); w.int(c.line)
+            if let id = c.runId { w.key(literal: "runId"); w.string(id) }
             w.endObject()
         }
-        w.key("line"); w.int(line)
-        w.key("links")
+        w.key(literal: "line"); w.int(line)
+        w.key(literal: "links")
         w.beginArray()
         for l in links {
             w.beginObject()
-            w.key("id"); w.string(l.id)
-            w.key("kind"); w.string(l.kind.rawValue)
-            w.key("runId"); w.string(l.runId)
+            w.key(literal: "id"); w.string(l.id)
+            w.key(literal: "kind"); w.string(l.kind.rawValue)
+            w.key(literal: "runId"); w.string(l.runId)
             w.endObject()
         }
         w.endArray()
-        w.key("segments"); w.raw(segments.isEmpty ? "[]" : try encode(segments))
-        w.key("workflowHints")
+        w.key(literal: "segments"); w.raw(segments.isEmpty ? "[]" : try encode(segments))
+        w.key(literal: "workflowHints")
         w.beginArray()
         for h in workflowHints {
             w.beginObject()
-            w.key("line"); w.int(h.line)
-            w.key("name"); w.string(h.name)
+            w.key(literal: "line"); w.int(h.line)
+            w.key(literal: "name"); w.string(h.name)
             w.endObject()
         }
         w.endArray()

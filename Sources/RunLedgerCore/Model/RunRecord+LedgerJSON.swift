@@ -8,11 +8,11 @@ extension RunRecord {
     public var ledgerJSON: String {
         var w = JSONWriter()
         w.beginObject()
-        w.key("attribution"); w.string(attribution.rawValue)
-        if let costNano { w.key("costNano"); w.ranked(costNano) { $0.int($1) } }
-        if let dbId { w.key("dbId"); w.string(dbId) }
-        if let endedAtMs { w.key("endedAtMs"); w.int(endedAtMs) }
-        w.key("mismatch")
+        w.key(literal: "attribution"); w.string(attribution.rawValue)
+        if let costNano { w.key(literal: "costNano"); w.ranked(costNano) { $0.int($1) } }
+        if let dbId { w.key(literal: "dbId"); w.string(dbId) }
+        if let endedAtMs { w.key(literal: "endedAtMs"); w.int(endedAtMs) }
+        w.key(literal: "mismatch")
         w.beginObject()
         for (source, fields) in mismatch.sorted(by: { $0.key < $1.key }) {
             w.key(source)
@@ -21,28 +21,28 @@ extension RunRecord {
             w.endArray()
         }
         w.endObject()
-        w.key("recentToolIds")
+        w.key(literal: "recentToolIds")
         w.beginArray()
         for id in recentToolIds { w.string(id) }
         w.endArray()
-        w.key("reported")
+        w.key(literal: "reported")
         w.beginObject()
         for (source, r) in reported.sorted(by: { $0.key < $1.key }) {
             w.key(source)
             w.beginObject()
-            w.key("costNano"); w.int(r.costNano)
-            w.key("tools"); w.int(r.tools)
-            w.key("totalTokens"); w.int(r.totalTokens)
-            w.key("turns"); w.int(r.turns)
+            w.key(literal: "costNano"); w.int(r.costNano)
+            w.key(literal: "tools"); w.int(r.tools)
+            w.key(literal: "totalTokens"); w.int(r.totalTokens)
+            w.key(literal: "turns"); w.int(r.turns)
             w.endObject()
         }
         w.endObject()
-        w.key("runId"); w.string(runId)
-        if let sessionId { w.key("sessionId"); w.string(sessionId) }
-        if let startedAtMs { w.key("startedAtMs"); w.int(startedAtMs) }
-        if let status { w.key("status"); w.ranked(status) { $0.string($1.rawValue) } }
-        w.key("taskgroupError"); w.bool(taskgroupError)
-        w.key("tokens")
+        w.key(literal: "runId"); w.string(runId)
+        if let sessionId { w.key(literal: "sessionId"); w.string(sessionId) }
+        if let startedAtMs { w.key(literal: "startedAtMs"); w.int(startedAtMs) }
+        if let status { w.key(literal: "status"); w.ranked(status) { $0.string($1.rawValue) } }
+        w.key(literal: "taskgroupError"); w.bool(taskgroupError)
+        w.key(literal: "tokens")
         w.beginObject()
         let t = tokens
         for (name, value) in [
@@ -52,20 +52,20 @@ extension RunRecord {
             if let value { w.key(name); w.ranked(value) { $0.int($1) } }
         }
         w.endObject()
-        if let toolCountStated { w.key("toolCountStated"); w.int(toolCountStated) }
-        w.key("tools")
+        if let toolCountStated { w.key(literal: "toolCountStated"); w.int(toolCountStated) }
+        w.key(literal: "tools")
         w.beginArray()
         for tool in tools {
             w.beginObject()
-            w.key("fromListOnly"); w.bool(tool.fromListOnly)
-            w.key("name"); w.string(tool.name)
-            w.key("uses"); w.int(tool.uses)
+            w.key(literal: "fromListOnly"); w.bool(tool.fromListOnly)
+            w.key(literal: "name"); w.string(tool.name)
+            w.key(literal: "uses"); w.int(tool.uses)
             w.endObject()
         }
         w.endArray()
-        if let turns { w.key("turns"); w.ranked(turns) { $0.int($1) } }
-        if let workflow { w.key("workflow"); w.ranked(workflow) { $0.string($1) } }
-        w.key("workflowSettledUnknown"); w.bool(workflowSettledUnknown)
+        if let turns { w.key(literal: "turns"); w.ranked(turns) { $0.int($1) } }
+        if let workflow { w.key(literal: "workflow"); w.ranked(workflow) { $0.string($1) } }
+        w.key(literal: "workflowSettledUnknown"); w.bool(workflowSettledUnknown)
         w.endObject()
         return w.text
     }
@@ -74,8 +74,8 @@ extension RunRecord {
 extension JSONWriter {
     fileprivate mutating func ranked<V>(_ r: Ranked<V>, _ value: (inout JSONWriter, V) -> Void) {
         beginObject()
-        key("rank"); int(Int64(r.rank.rawValue))
-        key("value"); value(&self, r.value)
+        key(literal: "rank"); int(Int64(r.rank.rawValue))
+        key(literal: "value"); value(&self, r.value)
         endObject()
     }
 }

@@ -51,6 +51,18 @@ public struct JSONWriter {
 
     private var pendingKey = false
 
+    /// A member name written as it is: for literals that need no escape (the ledger's own field names),
+    /// which `key(_:)` would scan byte by byte for every record written.
+    public mutating func key(literal k: StaticString) {
+        separator()
+        bytes.append(UInt8(ascii: "\""))
+        k.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+        if pretty { bytes.append(0x20) }
+        pendingKey = true
+    }
+
     private mutating func value(_ raw: String) {
         separator()
         bytes.append(contentsOf: raw.utf8)
