@@ -259,13 +259,12 @@ public final class Ledger {
     // MARK: Reading
 
     public func run(_ id: String) throws -> RunRecord? {
-        if !recentRuns.isEmpty || !olderRuns.isEmpty {
+        // Only a hit needs `data_version` checked (a miss reads the row anyway): runs polled long after
+        // they left the cache are read back often, and each PRAGMA took and dropped SQLite's locks.
+        if let r = recentRuns[id] ?? olderRuns[id] {
             let version = currentDataVersion()
-            if version == nil || version != seenDataVersion {
-                forgetRecentRuns()
-            } else if let r = recentRuns[id] ?? olderRuns[id] {
-                return r
-            }
+            if version != nil, version == seenDataVersion { return r }
+            forgetRecentRuns()
         }
         guard let stmt = selectRun else { throw db.error("prepare") }
         var found: RunRecord?
