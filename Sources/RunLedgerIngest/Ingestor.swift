@@ -11,25 +11,30 @@ public final class Ingestor {
     private let correlator: Correlator
     private var labeler: ToolLabeler
 
-    /// Records touched since the last commit, in first-touch order, with their contribution before
-    /// the batch; `touchedIndex` finds a run's slot. Records are changed in place in the array: copying
+    /// Records touched since the last commit, in first-touch order; `touchedIndex` finds a run's slot. Records are changed in place in the array: copying
     /// one out and back in copied its arrays (tools, tool ids) on every effect.
     /// `stored` is the record as the ledger held it: a run whose lines changed nothing (a status poll
     /// while it runs, the same report again) is neither rewritten nor re-counted at commit.
-    private var touched: [(record: RunRecord, stored: RunRecord?, before: SeriesValues)] = []
+    private var touched: [(record: RunRecord, stored: RunRecord?)] = []
     private var touchedIndex: [String: Int] = [:]
     private var unattributed: [(source: String, line: Int64, group: UnattributedGroup)] = []
-    private var delta: SeriesValues = [:]
-    private var lineCounts: [LineResult: Int64] = [:]
+    /// The change of the ledger-derived series since the last commit, as numbers (see `SeriesTally`).
+    private var delta = SeriesTally()
+    /// Lines by result, indexed like `LineResult.allCases`.
+    private var lineCounts: [Int64] = Array(repeating: 0, count: LineResult.allCases.count)
     private var decisions: [Attributed] = []
     public private(set) var linesSinceCommit = 0
     private let alerting: Alerting
-    /// The latest line time of this batch, for the log clock (stall detection).
+    /// The latest time of a fact in this batch, for the log clock (stall detection).
     private var latestLineMs: Int64 = .min
     /// Held from the batch's first read of a run to its commit (see `Ledger.writer`).
     private var holdsWriter = false
     /// Where and why the last malformed line was rejected, for logs and `/healthz`.
-    public private(set) var lastProblem: String?
+    public var lastProblem: String? {
+        problem.map { "\(source):\($0.line): \($0.why ?? "malformed")" }
+    }
+    /// Kept in parts: formatting it for every malformed line showed in replay's profile.
+    private var problem: (line: Int64, why: String?)?
 
     public init(
         source: String, ledger: Ledger, profile: Profile, envelopes: EnvelopeParser, maxLineBytes: Int,
@@ -49,20 +54,49 @@ public final class Ingestor {
     /// Processes one complete line (without its newline). Never throws for bad input.
     /// `fallbackTimeMs` dates lines whose envelope has no time (a journal entry's own timestamp).
     public func process(_ line: Bytes, lineNumber: Int64, fallbackTimeMs: Int64? = nil) throws {
-        var x = extractor.extract(line)
-        if x.timeMs == nil { x.timeMs = fallbackTimeMs }
-        if let t = x.timeMs, t > latestLineMs { latestLineMs = t }
-        lineCounts[x.result, default: 0] += 1
-        linesSinceCommit += 1
-        if x.result == .malformed { lastProblem = "\(source):\(lineNumber): \(x.problem ?? "malformed")" }
+        try process(extractor.extract(line), lineNumber: lineNumber, fallbackTimeMs: fallbackTimeMs)
+    }
+
+    /// An extractor like this ingestor's, for a reader thread that extracts lines ahead of `process`.
+    public func makeExtractor() throws -> Extractor {
+        try Extractor(profile: extractor.profile, envelopes: extractor.envelopes, maxLineBytes: extractor.maxLineBytes)
+    }
+
+    /// Processes a line already extracted (by `makeExtractor()`'s extractor).
+    public func process(_ extraction: Extraction, lineNumber: Int64, fallbackTimeMs: Int64? = nil) throws {
+        if extraction.timeMs == nil, let fallbackTimeMs {
+            var x = extraction
+            x.timeMs = fallbackTimeMs
+            return try process(x, lineNumber: lineNumber, fallbackTimeMs: nil)
+        }
+        // Borrowed, not copied: a copy retained and released each of its strings and arrays.
+        let x = extraction
         decisions.removeAll(keepingCapacity: true)
         correlator.process(x, into: &decisions)
-        for d in decisions { try apply(d, line: lineNumber) }
+        try apply(x.result, problem: x.problem, decisions: decisions[...], lineNumber: lineNumber)
+    }
+
+    /// The correlator's part of `process`, for a reader thread that runs ahead of `apply`: while it
+    /// does, nothing else may use this ingestor's correlator, and commits take the state it saved.
+    public func correlate(_ extraction: Extraction, into out: inout [Attributed]) {
+        correlator.process(extraction, into: &out)
+    }
+
+    /// The rest of `process`: counts the line and folds what `correlate` decided into the runs.
+    public func apply(
+        _ result: LineResult, problem why: String?, decisions: ArraySlice<Attributed>, lineNumber: Int64
+    ) throws {
+        lineCounts[result.index] += 1
+        linesSinceCommit += 1
+        if result == .malformed { problem = (lineNumber, why) }
+        // By index: `for d in` copied each decision (retaining its id and effects) before applying it.
+        for k in decisions.indices { try apply(decisions[k], line: lineNumber) }
     }
 
     private func apply(_ d: Attributed, line: Int64) throws {
         switch d {
         case .run(let id, let effects, let time, let how):
+            if let time, time > latestLineMs { latestLineMs = time }
             guard let i = try slot(id, create: effects.contains(where: \.createsRun)) else { return }
             for e in effects { touched[i].record.apply(e, at: time, attribution: how) }
         case .markAmbiguous(let id):
@@ -71,13 +105,24 @@ public final class Ingestor {
         case .unattributed(let group):
             var pseudo = RunRecord(runId: "unknown")
             for f in group.facts { for e in f.effects { pseudo.apply(e, at: f.timeMs, attribution: .burst) } }
-            delta.add(Contribution.ofUnattributed(pseudo, tools: &labeler))
+            delta.addUnattributed(pseudo, tools: &labeler)
             unattributed.append((source, line, group))
         }
     }
 
     /// The index in `touched` of run `id`, read from the ledger (or created) on its first touch.
     private func slot(_ id: String, create: Bool) throws -> Int? {
+        // A closing burst hands over its facts one by one for the same run: comparing with the last
+        // id (often the very same string) is cheaper than hashing a 36-byte id for each.
+        if let last = lastSlot, last.id == id { return last.index }
+        let i = try findSlot(id, create: create)
+        if let i { lastSlot = (id, i) }
+        return i
+    }
+
+    private var lastSlot: (id: String, index: Int)?
+
+    private func findSlot(_ id: String, create: Bool) throws -> Int? {
         if let i = touchedIndex[id] { return i }
         if !holdsWriter {
             ledger.writer.lock()
@@ -85,8 +130,10 @@ public final class Ingestor {
         }
         let existing = try ledger.run(id)
         guard let r = existing ?? (create ? RunRecord(runId: id) : nil) else { return nil }
-        let before = existing.map { Contribution.of($0, tools: &labeler) } ?? [:]
-        touched.append((r, existing, before))
+        // Its contribution before the batch is subtracted at commit; its tools are labelled now, as
+        // when that contribution was computed here, so the labeler admits tools in the same order.
+        if let existing { SeriesTally.admitTools(of: existing, tools: &labeler) }
+        touched.append((r, existing))
         touchedIndex[id] = touched.count - 1
         return touched.count - 1
     }
@@ -109,10 +156,15 @@ public final class Ingestor {
 
     /// Writes everything since the last commit together with `position`; returns the series change.
     @discardableResult
-    public func commit(identity: String, offset: Int64, lines: Int64) throws -> SeriesValues {
+    /// `correlator`: the correlator's state after the last line applied, when a reader thread runs the
+    /// correlator ahead (`correlate`); by default its current state.
+    public func commit(
+        identity: String, offset: Int64, lines: Int64, correlator state: CorrelatorState? = nil
+    ) throws -> SeriesValues {
         try commit(
             position: SourcePosition(
-                source: source, identity: identity, offset: offset, lines: lines, correlator: correlator.state))
+                source: source, identity: identity, offset: offset, lines: lines,
+                correlator: state ?? correlator.state))
     }
 
     private func commit(position: SourcePosition?) throws -> SeriesValues {
@@ -121,13 +173,13 @@ public final class Ingestor {
         for t in touched where t.record != t.stored {
             batch.runs.append(t.record)
             batch.alerts += alerting.detector.alerts(before: t.stored, after: t.record, at: t.record.endedAtMs)
-            delta.add(Contribution.of(t.record, tools: &labeler))
-            delta.add(t.before, sign: -1)
+            delta.add(t.record, sign: 1, tools: &labeler)
+            if let stored = t.stored { delta.add(stored, sign: -1, tools: &labeler) }
         }
-        for (result, n) in lineCounts {
-            delta[SeriesKey(Metrics.lines.name, [source, result.rawValue]), default: 0] += n
+        for (result, n) in zip(LineResult.allCases, lineCounts) where n != 0 {
+            delta.add(SeriesKey(Metrics.lines.name, [source, result.rawValue]), n)
         }
-        batch.rollupDelta = delta.filter { $0.value != 0 }
+        batch.rollupDelta = delta.values
         batch.routes = alerting.routes
         batch.unattributed = unattributed
         batch.position = position
@@ -137,9 +189,10 @@ public final class Ingestor {
         let applied = batch.rollupDelta
         touched.removeAll(keepingCapacity: true)
         touchedIndex.removeAll(keepingCapacity: true)
+        lastSlot = nil
         unattributed.removeAll()
-        delta.removeAll(keepingCapacity: true)
-        lineCounts.removeAll()
+        delta.removeAll()
+        for i in lineCounts.indices { lineCounts[i] = 0 }
         linesSinceCommit = 0
         return applied
     }
@@ -152,4 +205,15 @@ public final class Ingestor {
     }
 
     deinit { releaseWriter() }
+}
+
+extension LineResult {
+    /// The position in `allCases`, for counting without a dictionary.
+    fileprivate var index: Int {
+        switch self {
+        case .matched: 0
+        case .ignored: 1
+        case .malformed: 2
+        }
+    }
 }

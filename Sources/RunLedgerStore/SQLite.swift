@@ -119,6 +119,13 @@ struct Row {
     func int(_ i: Int32) -> Int64 { sqlite3_column_int64(stmt, i) }
     func optionalInt(_ i: Int32) -> Int64? { sqlite3_column_type(stmt, i) == SQLITE_NULL ? nil : int(i) }
     func optionalText(_ i: Int32) -> String? { sqlite3_column_type(stmt, i) == SQLITE_NULL ? nil : text(i) }
+    /// The column's text as bytes, valid only inside `body` (no `String` made).
+    func withBytes<T>(_ i: Int32, _ body: (UnsafeBufferPointer<UInt8>) throws -> T) rethrows -> T {
+        let n = Int(sqlite3_column_bytes(stmt, i))
+        guard let p = sqlite3_column_text(stmt, i) else { return try body(UnsafeBufferPointer(start: nil, count: 0)) }
+        return try body(UnsafeBufferPointer(start: p, count: n))
+    }
+
     func text(_ i: Int32) -> String {
         guard let p = sqlite3_column_text(stmt, i) else { return "" }
         return String(cString: p)

@@ -13,7 +13,7 @@ struct Replay: AsyncParsableCommand {
     @Option(name: .long, help: "The ledger (SQLite) to write.")
     var db: String?
 
-    @Option(name: .long, help: "Lines per transaction (default 50000): smaller commits more often.")
+    @Option(name: .long, help: "Lines per transaction (default 100000): smaller commits more often.")
     var batchLines: Int?
 
     @OptionGroup var options: SourceOptions

@@ -46,3 +46,65 @@ import Testing
         try roundTrip(r)
     }
 }
+
+/// The hand-written reader gives what `JSONDecoder` gives, and declines what it does not expect.
+@Suite struct LedgerJSONReaderTests {
+    @Test func readsWhatJSONDecoderReads() throws {
+        var r = RunRecord(runId: "run \"q\" \\ é\n")
+        #expect(RunRecord(ledgerJSON: r.ledgerJSON) == r)
+        r.apply(.started, at: 1_750_000_000_000, attribution: .exact)
+        r.apply(.workflow("builder", .hint), at: nil, attribution: .exact)
+        r.apply(.dbId("db-1"), at: nil, attribution: .exact)
+        r.apply(.session("s-1"), at: nil, attribution: .exact)
+        r.apply(.cost(nano: 409_300_000, .report), at: 2, attribution: .burst)
+        r.apply(.turns(10, .correction), at: 2, attribution: .burst)
+        for f in TokenField.allCases { r.apply(.tokens(f, 7, .report), at: 2, attribution: .burst) }
+        r.apply(.toolUse(name: "Bash", id: "toolu_1"), at: nil, attribution: .burst)
+        r.apply(.toolNames(["Bash", "LS"]), at: nil, attribution: .burst)
+        r.apply(.toolCount(5), at: nil, attribution: .burst)
+        r.apply(.taskgroupError, at: nil, attribution: .burst)
+        r.apply(.ended(.failed, .correction), at: 1_750_000_009_000, attribution: .exact)
+        r.apply(
+            .report(source: "log", Report(costNano: 0, totalTokens: 0, turns: 0, tools: 0)), at: nil,
+            attribution: .exact)
+        r.apply(.workflowUnknown, at: nil, attribution: .exact)
+        let hand = try #require(RunRecord(ledgerJSON: r.ledgerJSON))
+        #expect(hand == r)
+        #expect(hand == (try JSONDecoder().decode(RunRecord.self, from: Data(r.ledgerJSON.utf8))))
+    }
+
+    @Test func declinesWhatItDoesNotExpect() {
+        #expect(RunRecord(ledgerJSON: "{}") == nil)
+        #expect(RunRecord(ledgerJSON: "[1]") == nil)
+        var text = RunRecord(runId: "r").ledgerJSON
+        text.removeLast()
+        #expect(RunRecord(ledgerJSON: text + ",\"extra\":1}") == nil)
+        #expect(RunRecord(ledgerJSON: text.replacingOccurrences(of: "\"runId\":\"r\",", with: "")) == nil)
+    }
+}
+
+/// The correlator's hand-written saved form reads back equal with `JSONDecoder`.
+@Suite struct CorrelatorStateJSONTests {
+    @Test func readsBackEqual() throws {
+        let c = Correlator(profile: .automagik)
+        var out: [Attributed] = []
+        let e = try Extractor(profile: .automagik)
+        for line in [
+            "Created workflow run record db-1 for run_id run-1",
+            "SDK Executor: Starting stream-json execution for run_id: run-1, session: s-1",
+            "Updated workflow_runs table for run-2 to completed",
+            "\"POST /api/v1/workflows/claude-code/run/builder HTTP/1.1\" 200 OK",
+            "SURGICAL SUCCESS: Persisted metrics to database for run run-1",
+            "SDK Executor: Captured final metrics during streaming - Cost: $0.1087, Turns: 4",
+        ] {
+            var bytes = Array(line.utf8)
+            bytes.withUnsafeMutableBufferPointer { c.process(e.extract(UnsafeBufferPointer($0)), into: &out) }
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let text = try c.state.ledgerJSON { String(decoding: try encoder.encode($0), as: UTF8.self) }
+        #expect(!c.state.segments.isEmpty && c.state.continuation != nil)
+        #expect(try JSONDecoder().decode(CorrelatorState.self, from: Data(text.utf8)) == c.state)
+        #expect(text == String(decoding: try encoder.encode(c.state), as: UTF8.self))
+    }
+}

@@ -186,3 +186,23 @@ import Testing
         #expect(text.contains("# TYPE agent_workflow_run_cost_usd histogram"))
     }
 }
+
+/// The outbox's hand-written alert JSON is what `JSONEncoder` writes (sorted keys).
+@Suite struct AlertJSONTests {
+    @Test func matchesJSONEncoder() throws {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        for alert in [
+            Alert(
+                kind: .reportingMismatch, runId: "r-1", workflow: "builder", status: "completed", costNano: 409_300_000,
+                turns: 10, tools: 3, totalTokens: 1234, mismatch: ["log": ["cost", "turns"], "db": ["cost"]],
+                budgetNano: nil, raisedAtMs: 1_750_000_000_000),
+            Alert(
+                kind: .costBudget, runId: "r \"2\"", workflow: "unknown", status: "failed", costNano: 5, turns: 0,
+                tools: 0, totalTokens: 0, mismatch: [:], budgetNano: 4, raisedAtMs: nil),
+        ] {
+            #expect(Ledger.alertJSON(alert) == String(decoding: try e.encode(alert), as: UTF8.self))
+            #expect(try JSONDecoder().decode(Alert.self, from: Data(Ledger.alertJSON(alert).utf8)) == alert)
+        }
+    }
+}

@@ -133,8 +133,25 @@ public struct RunRecord: Codable, Equatable, Sendable {
     }
 
     private mutating func refreshMismatch() {
-        // Runs every effect: return before building the field table when there is nothing to compare.
+        // Runs every effect: return before building the field table when there is nothing to compare,
+        // or when every field a report shows as 0 is already recorded (status polls repeat the same
+        // report long after the run ended; building sets and sorted arrays for each showed in replay).
         guard hasEnded, !reported.isEmpty else { return }
+        let c = cost, k = totalTokens, t = turnCount, u = toolCount
+        var unchanged = true
+        for (source, report) in reported {
+            let known = mismatch[source]
+            func has(_ field: String, _ value: Int64, _ stated: Int64) -> Bool {
+                !(value > 0 && stated == 0) || (known?.contains(field) ?? false)
+            }
+            guard has("cost", c, report.costNano), has("tokens", k, report.totalTokens),
+                has("turns", t, report.turns), has("tools", u, report.tools)
+            else {
+                unchanged = false
+                break
+            }
+        }
+        if unchanged { return }
         let ledger: [(String, Int64, KeyPath<Report, Int64>)] = [
             ("cost", cost, \.costNano), ("tokens", totalTokens, \.totalTokens),
             ("turns", turnCount, \.turns), ("tools", toolCount, \.tools),

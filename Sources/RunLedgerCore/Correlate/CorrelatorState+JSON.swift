@@ -1,0 +1,50 @@
+/// The saved form of `CorrelatorState`, written by hand: the same members as its `Codable` form
+/// (sorted keys), read back by `JSONDecoder`. Every commit saves the state with up to 2048 id links,
+/// and `JSONEncoder` made that a twentieth of `replay`. Open bursts (`segments`) hold effects, whose
+/// `Codable` form is left to the caller's encoder; they are few and small at a commit.
+extension CorrelatorState {
+    public func ledgerJSON(segments encode: ([Segment]) throws -> String) rethrows -> String {
+        var w = JSONWriter()
+        w.beginObject()
+        w.key(literal: "ambiguousOwed"); w.int(Int64(ambiguousOwed))
+        w.key(literal: "awaitingWorkflow")
+        w.beginArray()
+        for a in awaitingWorkflow {
+            w.beginObject()
+            w.key(literal: "line"); w.int(a.line)
+            w.key(literal: "runId"); w.string(a.runId)
+            w.endObject()
+        }
+        w.endArray()
+        if let c = continuation {
+            w.key(literal: "continuation")
+            w.beginObject()
+            w.key(literal: "line"); w.int(c.line)
+            if let id = c.runId { w.key(literal: "runId"); w.string(id) }
+            w.endObject()
+        }
+        w.key(literal: "line"); w.int(line)
+        w.key(literal: "links")
+        w.beginArray()
+        for l in links {
+            w.beginObject()
+            w.key(literal: "id"); w.string(l.id)
+            w.key(literal: "kind"); w.string(l.kind.rawValue)
+            w.key(literal: "runId"); w.string(l.runId)
+            w.endObject()
+        }
+        w.endArray()
+        w.key(literal: "segments"); w.raw(segments.isEmpty ? "[]" : try encode(segments))
+        w.key(literal: "workflowHints")
+        w.beginArray()
+        for h in workflowHints {
+            w.beginObject()
+            w.key(literal: "line"); w.int(h.line)
+            w.key(literal: "name"); w.string(h.name)
+            w.endObject()
+        }
+        w.endArray()
+        w.endObject()
+        return w.text
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import RunLedgerCore
+import RunLedgerSources
+
+/// Reading, line splitting, extraction and correlation on a thread of their own, handing batches of
+/// decisions to the thread that folds them into run records and writes the ledger. The two halves cost
+/// about the same (BENCHMARKS.md), so a long replay uses both cores. Only what the consumer has
+/// processed is ever committed (each line carries the offset after it, and the reader saves the
+/// correlator's state after each line a commit follows), so positions still commit with their facts.
+/// On an error the ingest is dropped and reopened from the ledger (as `Follower` does), so a
+/// correlator that ran ahead of the last commit is never used.
+final class ExtractionPipeline: @unchecked Sendable {
+    /// Lines read, extracted and correlated, in file order. Parallel arrays, not an array of tuples:
+    /// reading a tuple's member out of an array copied the whole tuple, retaining its parts.
+    struct Batch {
+        var results: [LineResult] = []
+        var problems: [String?] = []
+        /// The offset just after each line.
+        var ends: [Int64] = []
+        /// Line i's decisions are `decisions[decisionEnds[i - 1]..<decisionEnds[i]]`.
+        var decisionEnds: [Int] = []
+        var decisions: [Attributed] = []
+        /// After these lines a commit is due, with the correlator's state as it was after the line.
+        var commits: [Int: CorrelatorState] = [:]
+        /// How far the file had been read when the batch was handed over (for progress).
+        var bytesRead: Int64 = 0
+
+        init(capacity: Int = 0) {
+            results.reserveCapacity(capacity)
+            problems.reserveCapacity(capacity)
+            ends.reserveCapacity(capacity)
+            decisionEnds.reserveCapacity(capacity)
+            decisions.reserveCapacity(capacity)
+        }
+    }
+
+    private let cond = NSCondition()
+    private var queue: [Batch] = []
+    private var finished = false
+    private var cancelled = false
+    private var failure: (any Error)?
+    private let capacity: Int
+    private let done = DispatchSemaphore(value: 0)
+    private var splitter: LineSplitter
+
+    /// Starts reading `file` from `offset` with `splitter`'s state, extracting with `extractor` and
+    /// correlating with `ingestor`'s correlator, which belongs to the reader thread until `finish`.
+    /// A commit is due every `commitLines` lines, the first after `commitLines - sinceCommit`.
+    init(
+        file: any ByteSource, from offset: Int64, splitter: LineSplitter, extractor: Extractor, ingestor: Ingestor,
+        commitLines: Int, sinceCommit: Int, chunkBytes: Int, batchLines: Int = 4096, capacity: Int = 8
+    ) {
+        self.splitter = splitter
+        self.capacity = capacity
+        let thread = Thread { [self] in
+            produce(file, offset, extractor, ingestor, commitLines, sinceCommit, chunkBytes, batchLines)
+            done.signal()
+        }
+        thread.name = "runledger-extract"
+        thread.start()
+    }
+
+    private func produce(
+        _ file: any ByteSource, _ start: Int64, _ extractor: Extractor, _ ingestor: Ingestor, _ commitLines: Int,
+        _ sinceCommit: Int, _ chunk: Int, _ size: Int
+    ) {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
+        defer { buffer.deallocate() }
+        var offset = start
+        var uncommitted = sinceCommit
+        // Small batches first, so that the writer starts (and commits) without waiting for a full one.
+        var limit = min(size, 256)
+        var batch = Batch(capacity: limit)
+        do {
+            while !isCancelled {
+                let n = try file.read(at: offset, into: buffer)
+                if n == 0 { break }
+                offset += Int64(n)
+                splitter.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) { line, end in
+                    let x = extractor.extract(line)
+                    ingestor.correlate(x, into: &batch.decisions)
+                    batch.results.append(x.result)
+                    batch.problems.append(x.problem)
+                    batch.ends.append(end)
+                    batch.decisionEnds.append(batch.decisions.count)
+                    uncommitted += 1
+                    if uncommitted >= commitLines {
+                        batch.commits[batch.ends.count - 1] = ingestor.correlatorState
+                        uncommitted = 0
+                    }
+                    if batch.ends.count >= limit {
+                        batch.bytesRead = offset
+                        put(batch)
+                        limit = min(size, limit * 2)
+                        batch = Batch(capacity: limit)
+                    }
+                }
+            }
+            if !batch.ends.isEmpty {
+                batch.bytesRead = offset
+                put(batch)
+            }
+        } catch {
+            cond.lock()
+            failure = error
+            cond.unlock()
+        }
+        cond.lock()
+        finished = true
+        cond.broadcast()
+        cond.unlock()
+    }
+
+    private var isCancelled: Bool {
+        cond.lock()
+        defer { cond.unlock() }
+        return cancelled
+    }
+
+    private func put(_ batch: Batch) {
+        cond.lock()
+        while queue.count >= capacity, !cancelled { cond.wait() }
+        if !cancelled { queue.append(batch) }
+        cond.broadcast()
+        cond.unlock()
+    }
+
+    /// The next batch, in file order; nil once everything read has been handed out.
+    func next() -> Batch? {
+        cond.lock()
+        defer { cond.unlock() }
+        while queue.isEmpty, !finished { cond.wait() }
+        guard !queue.isEmpty else { return nil }
+        cond.broadcast()
+        return queue.removeFirst()
+    }
+
+    /// Waits for the reader thread to stop (stopping it first when `cancel`), and returns the splitter
+    /// as it left it; throws what the reader failed with.
+    func finish(cancel: Bool) throws -> LineSplitter {
+        if cancel {
+            cond.lock()
+            cancelled = true
+            queue.removeAll()
+            cond.broadcast()
+            cond.unlock()
+        }
+        done.wait()
+        if let failure { throw failure }
+        return splitter
+    }
+}
