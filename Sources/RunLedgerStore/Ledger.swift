@@ -313,12 +313,17 @@ public final class Ledger {
         return out
     }
 
-    /// The latest start or end time of any run: where the log's clock stood when the ledger was last written.
+    /// The latest start or end time among the runs written last: where the log's clock stood when the
+    /// ledger was last written. Runs are written roughly in log order, so the last thousand rows tell;
+    /// a scan of all of them took a fifth of a second on a 310k-run ledger, at every start.
     public func latestRunTimeMs() throws -> Int64? {
         var found: Int64?
-        try db.prepare("SELECT max(max(coalesce(started_at_ms, 0), coalesce(ended_at_ms, 0))) FROM runs").query {
-            found = $0.optionalInt(0)
-        }
+        try db.prepare(
+            """
+            SELECT max(max(coalesce(started_at_ms, 0), coalesce(ended_at_ms, 0)))
+            FROM (SELECT started_at_ms, ended_at_ms FROM runs ORDER BY rowid DESC LIMIT 1000)
+            """
+        ).query { found = $0.optionalInt(0) }
         return (found ?? 0) > 0 ? found : nil
     }
 
