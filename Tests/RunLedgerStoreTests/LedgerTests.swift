@@ -184,6 +184,17 @@ import Testing
         #expect(text.contains("agent_workflow_cost_usd_total{workflow=\"builder\"} 0\n"))
         #expect(text.contains("agent_workflow_runs_started_total{workflow=\"claude\"} 0\n"))  // known, never seen
         #expect(text.contains("# TYPE agent_workflow_run_cost_usd histogram"))
+        // The histograms' text is kept between scrapes; a commit must show in the next one.
+        let count = "agent_workflow_run_turns_count{workflow=\"claude\"} "
+        #expect(text.contains(count + "0\n"))
+        #expect(metrics.render() == text)
+        metrics.apply([
+            SeriesKey("agent_workflow_run_turns_count", ["claude"]): 1,
+            SeriesKey("agent_workflow_run_turns_bucket", ["claude", "+Inf"]): 1,
+        ])
+        let after = metrics.render()
+        #expect(after.contains(count + "1\n"))
+        #expect(after.contains("agent_workflow_run_turns_bucket{workflow=\"claude\",le=\"+Inf\"} 1\n"))
     }
 }
 
@@ -200,6 +211,9 @@ import Testing
             Alert(
                 kind: .costBudget, runId: "r \"2\"", workflow: "unknown", status: "failed", costNano: 5, turns: 0,
                 tools: 0, totalTokens: 0, mismatch: [:], budgetNano: 4, raisedAtMs: nil),
+            Alert(
+                kind: .stalledRun, runId: "r-3", workflow: "surgeon", status: "running", costNano: 7, turns: 2,
+                tools: 1, totalTokens: 9, mismatch: [:], budgetNano: nil, raisedAtMs: 2_000, quietForMs: 1_800_000),
         ] {
             #expect(Ledger.alertJSON(alert) == String(decoding: try e.encode(alert), as: UTF8.self))
             #expect(try JSONDecoder().decode(Alert.self, from: Data(Ledger.alertJSON(alert).utf8)) == alert)
