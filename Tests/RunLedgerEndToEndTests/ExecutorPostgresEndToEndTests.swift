@@ -72,9 +72,10 @@ import Testing
         for (other, expected) in truth where other != id { #expect(got[other].map(mismatchDB) == expected, "\(other)") }
     }
 
-    /// The database cannot be read: said on one line that names it without the password; the log is
-    /// replayed exactly as without `--executor-db`, and nothing is a mismatch because of it.
-    func expectUnreadable(_ uri: String, named: String, because reason: String) throws {
+    /// Replays the sample with `--executor-db uri`, which cannot be read: one line on stderr names the
+    /// database as `named` without the password, the exit is 0, and the runs are those of a replay
+    /// without `--executor-db` (nothing is a mismatch because of it). Returns the line, for the reason.
+    func unreadableLine(_ uri: String, named: String) throws -> String {
         let plain = TempDir()
         #expect(try replay(plain).status == 0)
         let dir = TempDir()
@@ -83,18 +84,20 @@ import Testing
         let lines = r.stderr.split(separator: "\n")
         #expect(lines.count == 1, "\(r.stderr)")
         #expect(r.stderr.hasPrefix("runledger: \(named): "), "\(r.stderr)")
-        #expect(r.stderr.contains(reason), "\(r.stderr)")
         #expect(!(r.stdout + r.stderr).contains("pw-"), "\(r.stderr)")
         let runsOut = try runledger("runs", "--db", dir.file("l.db"), "--json").stdout
         #expect(runsOut == (try runledger("runs", "--db", plain.file("l.db"), "--json").stdout))
         #expect(!runsOut.contains("\"db\""))
+        return r.stderr
     }
 
     @Test func aServerThatIsDownIsSaidAndChangesNothing() throws {
         let port = unusedLoopbackPort()
-        try expectUnreadable(
-            "postgresql://runledger:down-pw-1@127.0.0.1:\(port)/executor",
-            named: "postgresql://runledger@127.0.0.1:\(port)/executor", because: "Connection refused")
+        #expect(
+            try unreadableLine(
+                "postgresql://runledger:down-pw-1@127.0.0.1:\(port)/executor",
+                named: "postgresql://runledger@127.0.0.1:\(port)/executor"
+            ).contains("Connection refused"))
     }
 
     @Test func aWrongPasswordOrDatabaseIsSaidWithoutThePassword() throws {
@@ -103,20 +106,25 @@ import Testing
         try server.psql(
             "DO $$ BEGIN CREATE ROLE \(role) LOGIN PASSWORD 'right-pw-17'; EXCEPTION WHEN duplicate_object THEN NULL; END $$"
         )
-        try expectUnreadable(
-            server.uri(db, user: role, password: "wrong-pw-2"),
-            named: "postgresql://\(role)@127.0.0.1:\(server.port)/\(db)", because: "password authentication failed")
-        try expectUnreadable(
-            server.uri("nope", user: role, password: "right-pw-17"),
-            named: "postgresql://\(role)@127.0.0.1:\(server.port)/nope", because: "database \"nope\" does not exist")
+        #expect(
+            try unreadableLine(
+                server.uri(db, user: role, password: "wrong-pw-2"),
+                named: "postgresql://\(role)@127.0.0.1:\(server.port)/\(db)"
+            ).contains("password authentication failed"))
+        #expect(
+            try unreadableLine(
+                server.uri("nope", user: role, password: "right-pw-17"),
+                named: "postgresql://\(role)@127.0.0.1:\(server.port)/nope"
+            ).contains("database \"nope\" does not exist"))
     }
 
     @Test func aDatabaseWithoutTheExecutorsTableIsNamed() throws {
         let db = try server.createDatabase()
-        try expectUnreadable(server.uri(db), named: server.uri(db), because: "(no workflow_runs table)")
+        #expect(try unreadableLine(server.uri(db), named: server.uri(db)).contains("(no workflow_runs table)"))
         try server.psql("CREATE TABLE workflow_runs (run_id VARCHAR(255), status VARCHAR(50))", database: db)
-        try expectUnreadable(
-            server.uri(db), named: server.uri(db), because: "workflow_runs lacks cost_estimate, metadata, total_tokens")
+        #expect(
+            try unreadableLine(server.uri(db), named: server.uri(db)).contains(
+                "workflow_runs lacks cost_estimate, metadata, total_tokens"))
     }
 
     /// `serve` polls every 5 s: a database that cannot be read yet is said and counted, and read on a
