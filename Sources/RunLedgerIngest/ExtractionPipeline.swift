@@ -26,16 +26,35 @@ final class ExtractionPipeline: @unchecked Sendable {
         var bytesRead: Int64 = 0
 
         init(capacity: Int = 0) {
+            reserve(capacity)
+        }
+
+        mutating func reserve(_ capacity: Int) {
             results.reserveCapacity(capacity)
             problems.reserveCapacity(capacity)
             ends.reserveCapacity(capacity)
             decisionEnds.reserveCapacity(capacity)
             decisions.reserveCapacity(capacity)
         }
+
+        /// Empties the batch for reuse, keeping its arrays' storage.
+        mutating func clear() {
+            results.removeAll(keepingCapacity: true)
+            problems.removeAll(keepingCapacity: true)
+            ends.removeAll(keepingCapacity: true)
+            decisionEnds.removeAll(keepingCapacity: true)
+            decisions.removeAll(keepingCapacity: true)
+            commits.removeAll()
+            bytesRead = 0
+        }
     }
 
     private let cond = NSCondition()
     private var queue: [Batch] = []
+    /// Batches the writer is done with, handed back so that the reader frees their strings and arrays:
+    /// it allocated them, and glibc frees memory from another thread's arena slowly (under the arena's
+    /// lock, without its thread cache), while a free on the reader refills the cache it allocates from.
+    private var spent: [Batch] = []
     private var finished = false
     private var cancelled = false
     private var failure: (any Error)?
@@ -92,7 +111,8 @@ final class ExtractionPipeline: @unchecked Sendable {
                         batch.bytesRead = offset
                         put(batch)
                         limit = min(size, limit * 2)
-                        batch = Batch(capacity: limit)
+                        batch = reuse() ?? Batch()
+                        batch.reserve(limit)
                     }
                 }
             }
@@ -122,6 +142,22 @@ final class ExtractionPipeline: @unchecked Sendable {
         while queue.count >= capacity, !cancelled { cond.wait() }
         if !cancelled { queue.append(batch) }
         cond.broadcast()
+        cond.unlock()
+    }
+
+    /// A batch the writer handed back, emptied here (on the reader); nil when there is none.
+    private func reuse() -> Batch? {
+        cond.lock()
+        var batch = spent.popLast()
+        cond.unlock()
+        batch?.clear()
+        return batch
+    }
+
+    /// Hands a batch that `next` returned back to the reader, once its lines are applied.
+    func recycle(_ batch: consuming Batch) {
+        cond.lock()
+        if spent.count < 2 { spent.append(batch) }
         cond.unlock()
     }
 

@@ -241,6 +241,7 @@ public final class FileIngest {
                     }
                 }
                 progress?(Progress(bytesRead: batch.bytesRead, totalBytes: max(total, batch.bytesRead), lines: lines))
+                pipeline.recycle(batch)
             }
         } catch {
             // Lines extracted ahead are dropped: the next read starts after the last line processed.
