@@ -3,6 +3,35 @@ import Testing
 
 @testable import RunLedgerCore
 
+/// A record with every field set: ended (reports, mismatches, settled as unknown), or still running
+/// and stalled (`stalledAtMs`, `lastLineAtMs`).
+func fullRecord(_ id: String, ended: Bool = true) -> RunRecord {
+    var r = RunRecord(runId: id)
+    r.apply(.started, at: 1_750_000_000_000, attribution: .exact)
+    r.apply(.workflow("builder", .report), at: nil, attribution: .exact)
+    r.apply(.dbId("db-1"), at: nil, attribution: .exact)
+    r.apply(.session("s-1"), at: nil, attribution: .exact)
+    r.apply(.cost(nano: 409_300_000, .report), at: 2, attribution: .burst)
+    r.apply(.turns(10, .correction), at: 2, attribution: .burst)
+    for f in TokenField.allCases { r.apply(.tokens(f, 7, .report), at: 2, attribution: .burst) }
+    r.apply(.toolUse(name: "Bash", id: "toolu_1"), at: nil, attribution: .burst)
+    r.apply(.toolNames(["Bash", "LS", "mcp__git__git_status"]), at: nil, attribution: .burst)
+    r.apply(.toolCount(5), at: nil, attribution: .burst)
+    r.apply(.taskgroupError, at: nil, attribution: .burst)
+    guard ended else {
+        r.apply(.stalled(atMs: 1_750_002_000_000), at: nil, attribution: .exact)
+        return r
+    }
+    r.apply(.ended(.failed, .correction), at: 1_750_000_009_000, attribution: .exact)
+    r.apply(
+        .report(source: "log", Report(costNano: 0, totalTokens: 0, turns: 0, tools: 0)), at: nil,
+        attribution: .exact)
+    r.apply(
+        .report(source: "db", Report(costNano: 0, totalTokens: 3, turns: 0, tools: 1)), at: nil, attribution: .exact)
+    r.apply(.workflowUnknown, at: nil, attribution: .exact)
+    return r
+}
+
 /// The hand-written stored form must read back, with `JSONDecoder`, as the same record that
 /// `JSONEncoder` would have stored: old and new ledgers hold interchangeable records.
 @Suite struct LedgerJSONTests {
@@ -21,56 +50,26 @@ import Testing
     }
 
     @Test func aFullRecordReadsBack() throws {
-        var r = RunRecord(runId: "run \"quoted\" \\ back\nslash\u{1}")
-        r.apply(.started, at: 1_750_000_000_000, attribution: .exact)
-        r.apply(.workflow("builder", .report), at: nil, attribution: .exact)
-        r.apply(.dbId("db-1"), at: nil, attribution: .exact)
-        r.apply(.session("s-1"), at: nil, attribution: .exact)
-        r.apply(.cost(nano: 409_300_000, .report), at: 2, attribution: .burst)
-        r.apply(.turns(10, .correction), at: 2, attribution: .burst)
-        for f in TokenField.allCases { r.apply(.tokens(f, 7, .report), at: 2, attribution: .burst) }
-        r.apply(.toolUse(name: "Bash", id: "toolu_1"), at: nil, attribution: .burst)
-        r.apply(.toolNames(["Bash", "LS", "mcp__git__git_status"]), at: nil, attribution: .burst)
-        r.apply(.toolCount(5), at: nil, attribution: .burst)
-        r.apply(.taskgroupError, at: nil, attribution: .burst)
-        r.apply(.ended(.failed, .correction), at: 1_750_000_009_000, attribution: .exact)
-        r.apply(
-            .report(source: "log", Report(costNano: 0, totalTokens: 0, turns: 0, tools: 0)), at: nil,
-            attribution: .exact)
-        r.apply(
-            .report(source: "db", Report(costNano: 0, totalTokens: 3, turns: 0, tools: 1)), at: nil, attribution: .exact
-        )
-        r.apply(.workflowUnknown, at: nil, attribution: .exact)
+        var r = fullRecord("run \"quoted\" \\ back\nslash\u{1}")
         r.attribution = .ambiguous
         #expect(!r.mismatch.isEmpty && r.reported.count == 2)
         try roundTrip(r)
+        let stalled = fullRecord("r-2", ended: false)
+        #expect(stalled.stalledAtMs != nil && stalled.lastLineAtMs != nil)
+        try roundTrip(stalled)
     }
 }
 
 /// The hand-written reader gives what `JSONDecoder` gives, and declines what it does not expect.
 @Suite struct LedgerJSONReaderTests {
     @Test func readsWhatJSONDecoderReads() throws {
-        var r = RunRecord(runId: "run \"q\" \\ é\n")
-        #expect(RunRecord(ledgerJSON: r.ledgerJSON) == r)
-        r.apply(.started, at: 1_750_000_000_000, attribution: .exact)
-        r.apply(.workflow("builder", .hint), at: nil, attribution: .exact)
-        r.apply(.dbId("db-1"), at: nil, attribution: .exact)
-        r.apply(.session("s-1"), at: nil, attribution: .exact)
-        r.apply(.cost(nano: 409_300_000, .report), at: 2, attribution: .burst)
-        r.apply(.turns(10, .correction), at: 2, attribution: .burst)
-        for f in TokenField.allCases { r.apply(.tokens(f, 7, .report), at: 2, attribution: .burst) }
-        r.apply(.toolUse(name: "Bash", id: "toolu_1"), at: nil, attribution: .burst)
-        r.apply(.toolNames(["Bash", "LS"]), at: nil, attribution: .burst)
-        r.apply(.toolCount(5), at: nil, attribution: .burst)
-        r.apply(.taskgroupError, at: nil, attribution: .burst)
-        r.apply(.ended(.failed, .correction), at: 1_750_000_009_000, attribution: .exact)
-        r.apply(
-            .report(source: "log", Report(costNano: 0, totalTokens: 0, turns: 0, tools: 0)), at: nil,
-            attribution: .exact)
-        r.apply(.workflowUnknown, at: nil, attribution: .exact)
-        let hand = try #require(RunRecord(ledgerJSON: r.ledgerJSON))
-        #expect(hand == r)
-        #expect(hand == (try JSONDecoder().decode(RunRecord.self, from: Data(r.ledgerJSON.utf8))))
+        let empty = RunRecord(runId: "run \"q\" \\ é\n")
+        #expect(RunRecord(ledgerJSON: empty.ledgerJSON) == empty)
+        for r in [fullRecord("run \"q\" \\ é\n"), fullRecord("r-2", ended: false)] {
+            let hand = try #require(RunRecord(ledgerJSON: r.ledgerJSON))
+            #expect(hand == r)
+            #expect(hand == (try JSONDecoder().decode(RunRecord.self, from: Data(r.ledgerJSON.utf8))))
+        }
     }
 
     @Test func declinesWhatItDoesNotExpect() {
