@@ -24,6 +24,4 @@ public struct Alerting: Sendable {
     public init(detector: AlertDetector = AlertDetector(), sinks: [String]) {
         self.init(detector: detector, routes: sinks.map { AlertRoute(sink: $0) })
     }
-
-    public var sinks: [String] { routes.map(\.sink) }
 }

@@ -2,10 +2,6 @@ import Foundation
 import RunLedgerCore
 import RunLedgerStore
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Asks a report source (the executor's database or its status API) what the executor claims about
 /// the runs that ended, and folds that in as that source's report: a 0 there for a field the logs
 /// show was more is a reporting mismatch. A source that is missing, down or answers garbage is a
@@ -48,20 +44,18 @@ public final class ReportPoller {
         return outcome
     }
 
-    /// Polls every `seconds` until `shouldStop`. `report` gets each poll's outcome (a failed poll is
+    /// Polls every `seconds` until `shouldStop` (see `Periodic.run`). `report` gets each poll's outcome (a failed poll is
     /// an outcome with a problem and no change) and whether its problem is new: a cause is logged
     /// once, not on every retry, while every failed poll is counted.
     public func run(
         until shouldStop: () -> Bool, every seconds: Double, _ report: (Outcome, _ problemIsNew: Bool) -> Void
     ) {
-        var lastProblem = ""
-        while !shouldStop() {
-            var outcome: Outcome
-            do { outcome = try pollOnce() } catch { outcome = Outcome(problem: "\(error)") }
-            let problem = outcome.problem ?? ""
-            report(outcome, !problem.isEmpty && problem != lastProblem)
-            lastProblem = problem
-            for _ in 0..<Int(seconds * 10) where !shouldStop() { usleep(100_000) }
-        }
+        Periodic.run(
+            every: seconds, until: shouldStop,
+            {
+                let o = try pollOnce()
+                return (o.changes, o.problem)
+            },
+            report: { changes, problem, isNew in report(Outcome(changes: changes, problem: problem), isNew) })
     }
 }

@@ -29,8 +29,10 @@ public final class StallWatch {
         return try ingestor.commitReports()
     }
 
-    /// Looks every `seconds` until `shouldStop` (see `Periodic.run`).
+    /// Looks every `seconds` until `shouldStop` (see `Periodic.run`); a failure's reason is given once.
     public func run(until shouldStop: () -> Bool, every seconds: Double, _ report: (SeriesValues, String?) -> Void) {
-        Periodic.run(every: seconds, until: shouldStop, { try checkOnce() }, report: report)
+        Periodic.run(
+            every: seconds, until: shouldStop, { (try checkOnce(), nil) },
+            report: { changes, problem, isNew in report(changes, isNew ? problem : nil) })
     }
 }
