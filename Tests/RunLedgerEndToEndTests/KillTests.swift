@@ -27,8 +27,12 @@ import Testing
         let once = try runledger("replay", "--db", dir.file("once.db"), "--utc-offset", "Z", dir.file("big.log"))
         #expect(once.status == 0, "\(once.stderr)")
         // Kill delays scale with how fast this machine replays now (CI shares two cores), so that the
-        // kills land while the replay is moving rather than before its first commit.
+        // kills land while the replay is moving rather than before its first commit: each waits out a
+        // restart's own cost (measured: a replay with nothing left to read), then up to 1/20 of a pass.
         let passMs = UInt32(max(2000, Date().timeIntervalSince(started) * 1000))
+        let restartStarted = Date()
+        _ = try runledger("replay", "--db", dir.file("once.db"), "--utc-offset", "Z", dir.file("big.log"))
+        let restartMs = UInt32(max(50, Date().timeIntervalSince(restartStarted) * 1000))
 
         // Small transactions, so that kills land before, during and after commits.
         var rng = SystemRandomNumberGenerator()
@@ -45,7 +49,7 @@ import Testing
             p.standardError = FileHandle.nullDevice
             try p.run()
             if kills < 20 {
-                usleep(UInt32.random(in: 50_000...(passMs * 1000 / 16), using: &rng))
+                usleep(restartMs * 1000 + UInt32.random(in: 0...(passMs * 1000 / 20), using: &rng))
                 if p.isRunning {
                     kill(p.processIdentifier, SIGKILL)
                     kills += 1
@@ -61,6 +65,9 @@ import Testing
         #expect(finished)
         // The kills interrupted a replay that was moving: the lines read grew between most of them.
         #expect(Set(progress).count >= 8, "\(progress)")
+        print(
+            "replay kill test: \(kills) kills, \(Set(progress).count) distinct progress points, restart \(restartMs) ms"
+        )
         #expect(progress.last == Double(lineCount))
 
         let runsOnce = try runledger("runs", "--db", dir.file("once.db"), "--json").stdout
