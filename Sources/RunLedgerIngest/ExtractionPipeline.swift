@@ -51,6 +51,8 @@ final class ExtractionPipeline: @unchecked Sendable {
 
     private let cond = NSCondition()
     private var queue: [Batch] = []
+    /// Lines in `queue`, bounded by `queuedLinesLimit`.
+    private var queuedLines = 0
     /// Batches the writer is done with, handed back so that the reader frees their strings and arrays:
     /// it allocated them, and glibc frees memory from another thread's arena slowly (under the arena's
     /// lock, without its thread cache), while a free on the reader refills the cache it allocates from.
@@ -58,7 +60,11 @@ final class ExtractionPipeline: @unchecked Sendable {
     private var finished = false
     private var cancelled = false
     private var failure: (any Error)?
-    private let capacity: Int
+    /// How many lines read ahead may wait for the writer. A commit holds the writer for a tenth of a
+    /// second or more, and the two halves take turns being the slower one; with 32k lines of slack the
+    /// reader stopped for every commit and the writer starved between them, so that two cores did 1.3
+    /// cores' work (BENCHMARKS.md). 256k lines cost about 40 MiB of decisions at the peak.
+    private let queuedLinesLimit: Int
     private let done = DispatchSemaphore(value: 0)
     private var splitter: LineSplitter
 
@@ -67,10 +73,10 @@ final class ExtractionPipeline: @unchecked Sendable {
     /// A commit is due every `commitLines` lines, the first after `commitLines - sinceCommit`.
     init(
         file: any ByteSource, from offset: Int64, splitter: LineSplitter, extractor: Extractor, ingestor: Ingestor,
-        commitLines: Int, sinceCommit: Int, chunkBytes: Int, batchLines: Int = 4096, capacity: Int = 8
+        commitLines: Int, sinceCommit: Int, chunkBytes: Int, batchLines: Int = 4096, queuedLines: Int = 262_144
     ) {
         self.splitter = splitter
-        self.capacity = capacity
+        self.queuedLinesLimit = queuedLines
         let thread = Thread { [self] in
             produce(file, offset, extractor, ingestor, commitLines, sinceCommit, chunkBytes, batchLines)
             done.signal()
@@ -139,8 +145,11 @@ final class ExtractionPipeline: @unchecked Sendable {
 
     private func put(_ batch: Batch) {
         cond.lock()
-        while queue.count >= capacity, !cancelled { cond.wait() }
-        if !cancelled { queue.append(batch) }
+        while queuedLines >= queuedLinesLimit, !cancelled { cond.wait() }
+        if !cancelled {
+            queuedLines += batch.ends.count
+            queue.append(batch)
+        }
         cond.broadcast()
         cond.unlock()
     }
@@ -168,7 +177,9 @@ final class ExtractionPipeline: @unchecked Sendable {
         while queue.isEmpty, !finished { cond.wait() }
         guard !queue.isEmpty else { return nil }
         cond.broadcast()
-        return queue.removeFirst()
+        let batch = queue.removeFirst()
+        queuedLines -= batch.ends.count
+        return batch
     }
 
     /// Waits for the reader thread to stop (stopping it first when `cancel`), and returns the splitter
@@ -178,6 +189,7 @@ final class ExtractionPipeline: @unchecked Sendable {
             cond.lock()
             cancelled = true
             queue.removeAll()
+            queuedLines = 0
             cond.broadcast()
             cond.unlock()
         }
