@@ -107,6 +107,27 @@ import Testing
         #expect(pieces.rollups == once.rollups)
     }
 
+    /// The `tools` table (for SQL users) holds each run's tools as its record does, also when runs are
+    /// written again batch after batch with their tools growing.
+    @Test func theToolsTableMatchesEveryRecordWhateverTheBatchSize() throws {
+        let dir = TempDir()
+        for (name, lines) in [("small", 5), ("default", 100_000)] {
+            let ledger = try replay(
+                Fixture.sampleLog, into: dir.file("\(name).db"), options: utcOptions(batchLines: lines), source: "log")
+            var rows: [String: [String: Int64]] = [:]
+            try ledger.db.prepare("SELECT run_id, tool, uses FROM tools").query { row in
+                rows[row.text(0), default: [:]][row.text(1)] = row.int(2)
+            }
+            let records = try ledger.runs()
+            let expected = Dictionary(
+                uniqueKeysWithValues: records.filter { !$0.tools.isEmpty }.map { r in
+                    (r.runId, Dictionary(uniqueKeysWithValues: r.tools.map { ($0.name, $0.uses) }))
+                })
+            #expect(expected.count > 10, "\(name): the sample has runs with tools")
+            #expect(rows == expected, "\(name)")
+        }
+    }
+
     @Test func aReplacedFileIsReadFromItsStart() throws {
         let dir = TempDir()
         let log = dir.file("x.log")
