@@ -24,6 +24,11 @@ public struct SourcePosition: Sendable, Equatable {
 /// ledger-derived series, and the source position they bring the ledger up to.
 public struct LedgerBatch: Sendable {
     public var runs: [RunRecord] = []
+    /// For each of `runs`, the record as the ledger held it before this batch (nil: a run new to the
+    /// ledger), when the writer knows it; runs past its end are treated as unknown. Unchanged tool rows
+    /// are then left alone, and a new run's are not deleted first: that was a statement per run written,
+    /// and a statement per tool for every run written again.
+    public var stored: [RunRecord?] = []
     public var unattributed: [(source: String, line: Int64, group: UnattributedGroup)] = []
     public var rollupDelta: SeriesValues = [:]
     public var position: SourcePosition?
@@ -184,7 +189,7 @@ public final class Ledger {
         guard !batch.isEmpty else { return }
         try db.exec("BEGIN IMMEDIATE")
         do {
-            for r in batch.runs {
+            for (i, r) in batch.runs.enumerated() {
                 let record = r.ledgerJSON
                 try upsertRun.run([
                     .text(r.runId), .text(r.workflowName), .text(r.currentStatus.rawValue), .optional(r.startedAtMs),
@@ -192,7 +197,9 @@ public final class Ledger {
                     .int(r.taskgroupError ? 1 : 0), .int(r.falseFailure ? 1 : 0), .int(r.isFlagged ? 1 : 0),
                     .text(r.shownAttribution.rawValue), .text(record),
                 ])
-                try deleteTools.run([.text(r.runId)])
+                let known = i < batch.stored.count
+                if known, let before = batch.stored[i], Self.sameToolRows(before.tools, r.tools) { continue }
+                if !known || batch.stored[i] != nil { try deleteTools.run([.text(r.runId)]) }
                 for t in r.tools { try insertTool.run([.text(r.runId), .text(t.name), .int(t.uses)]) }
             }
             for u in batch.unattributed {
@@ -227,6 +234,11 @@ public final class Ledger {
         }
         for r in batch.runs { remember(r) }
         seenDataVersion = currentDataVersion()
+    }
+
+    /// Whether two tool lists make the same rows in `tools` (the same names and uses, in the same order).
+    static func sameToolRows(_ a: [ToolTally], _ b: [ToolTally]) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { $0.name == $1.name && $0.uses == $1.uses }
     }
 
     /// The JSON `JSONEncoder` (sorted keys) makes of an alert, written by hand: a replay raises an alert

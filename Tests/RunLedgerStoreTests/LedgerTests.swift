@@ -128,6 +128,43 @@ import Testing
         }
     }
 
+    /// A writer that says what the ledger held skips unchanged tool rows; one that does not rewrites them.
+    @Test func toolRowsFollowTheRecordWithOrWithoutTheStoredCopy() throws {
+        let dir = TempDir()
+        let ledger = try Ledger(path: dir.file("l.db"))
+        func rows() throws -> [String] {
+            var out: [String] = []
+            try ledger.db.prepare("SELECT tool, uses FROM tools WHERE run_id = 'r' ORDER BY tool").query {
+                out.append("\($0.text(0))=\($0.int(1))")
+            }
+            return out
+        }
+        func write(_ r: RunRecord, stored: RunRecord??) throws {
+            var batch = LedgerBatch()
+            batch.runs = [r]
+            if let stored { batch.stored = [stored] }
+            try ledger.commit(batch)
+        }
+        var run = RunRecord(runId: "r")
+        run.apply(.toolUse(name: "Read", id: nil), at: 1, attribution: .exact)
+        try write(run, stored: .some(nil))
+        #expect(try rows() == ["Read=1"])
+        var grown = run
+        grown.apply(.toolUse(name: "Read", id: nil), at: 2, attribution: .exact)
+        grown.apply(.toolUse(name: "Bash", id: nil), at: 3, attribution: .exact)
+        try write(grown, stored: run)
+        #expect(try rows() == ["Bash=1", "Read=2"])
+        var costed = grown
+        costed.apply(.cost(nano: 5, .report), at: 4, attribution: .exact)
+        try write(costed, stored: grown)
+        #expect(try rows() == ["Bash=1", "Read=2"])
+        #expect(try ledger.run("r")?.cost == 5)
+        var more = costed
+        more.apply(.toolUse(name: "Edit", id: nil), at: 5, attribution: .exact)
+        try write(more, stored: nil)
+        #expect(try rows() == ["Bash=1", "Edit=1", "Read=2"])
+    }
+
     @Test func aReplacedFileIsReadFromItsStart() throws {
         let dir = TempDir()
         let log = dir.file("x.log")
