@@ -2,6 +2,7 @@
 # `make bench`: RunLedger side by side with mtail and grep on the same files, in one run.
 # Corpora are generated once into .bench-cache/ (git-ignored) and reused. Never part of `make test`.
 #   BENCH_LINES=1e6 (the side-by-side corpus: 1e5, 1e6 or 1e7)   BENCH_BIG=1e7 (restart/RSS corpus)
+#   BENCH_ROUNDS=3 (rounds of the side-by-side part; medians are printed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.build/release/runledger}
@@ -44,16 +45,29 @@ cat "$LOG" >/dev/null # into the page cache for all three
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-read -r rw rc rr < <(timed /dev/null "$WORK/replay.err" "$BIN" replay --db "$WORK/replay.db" "$LOG")
+# BENCH_ROUNDS rounds (default 3), interleaved (replay, mtail, grep; then again), and the median of each
+# column: wall time on this shared machine moves by +-20 % between runs of the same binary, and the
+# ratios should not hang on one lucky or unlucky run of either side.
+ROUNDS=${BENCH_ROUNDS:-3}
 mkdir -p "$WORK/progs"; cp bench/mtail/*.mtail "$WORK/progs/"
-read -r mw mc mr < <(timed "$WORK/mtail.out" "$WORK/mtail.err" mtail --one_shot --one_shot_format=prometheus \
-  --emit_prog_label=false --progs "$WORK/progs" --logs "$LOG" --logtostderr)
-# GNU grep stops at the first match when its output is /dev/null: write the count to a file.
-read -r gw gc gr < <(timed "$WORK/grep.out" /dev/null grep -c -F 'Status endpoint for' "$LOG")
+declare -a RW RC RR MW MC MR GW GC GR
+for ((i = 0; i < ROUNDS; i++)); do
+  rm -f "$WORK"/replay.db*
+  read -r RW[i] RC[i] RR[i] < <(timed /dev/null "$WORK/replay.err" "$BIN" replay --db "$WORK/replay.db" "$LOG")
+  read -r MW[i] MC[i] MR[i] < <(timed "$WORK/mtail.out" "$WORK/mtail.err" mtail --one_shot --one_shot_format=prometheus \
+    --emit_prog_label=false --progs "$WORK/progs" --logs "$LOG" --logtostderr)
+  # GNU grep stops at the first match when its output is /dev/null: write the count to a file.
+  read -r GW[i] GC[i] GR[i] < <(timed "$WORK/grep.out" /dev/null grep -c -F 'Status endpoint for' "$LOG")
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+rw=$(median "${RW[@]}") rc=$(median "${RC[@]}") rr=$(median "${RR[@]}")
+mw=$(median "${MW[@]}") mc=$(median "${MC[@]}") mr=$(median "${MR[@]}")
+gw=$(median "${GW[@]}") gc=$(median "${GC[@]}") gr=$(median "${GR[@]}")
 
 row() { awk -v n="$1" -v w="$2" -v c="$3" -v r="$4" -v l="$LINES" -v b="$BYTES" \
   'BEGIN{printf "%-10s wall %7.3f s  cpu %7.3f s  peak RSS %7.1f MiB  %11.0f lines/s  %8.1f MiB/s\n", n, w, c, r/1024, l/w, b/1048576/w}'; }
-echo "-- replay / mtail / grep on the same file"
+echo "-- replay / mtail / grep on the same file (median of $ROUNDS interleaved rounds)"
+echo "   wall per round: runledger ${RW[*]} s; mtail ${MW[*]} s; grep ${GW[*]} s"
 row runledger "$rw" "$rc" "$rr"
 row mtail "$mw" "$mc" "$mr"
 row "grep -c" "$gw" "$gc" "$gr"
