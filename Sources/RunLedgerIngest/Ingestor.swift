@@ -172,7 +172,6 @@ public final class Ingestor {
         var batch = LedgerBatch()
         for t in touched where t.record != t.stored {
             batch.runs.append(t.record)
-            batch.stored.append(t.stored)
             batch.alerts += alerting.detector.alerts(before: t.stored, after: t.record, at: t.record.endedAtMs)
             delta.add(t.record, sign: 1, tools: &labeler)
             if let stored = t.stored { delta.add(stored, sign: -1, tools: &labeler) }

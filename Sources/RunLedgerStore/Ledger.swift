@@ -24,11 +24,6 @@ public struct SourcePosition: Sendable, Equatable {
 /// ledger-derived series, and the source position they bring the ledger up to.
 public struct LedgerBatch: Sendable {
     public var runs: [RunRecord] = []
-    /// For each of `runs`, the record as the ledger held it before this batch (nil: a run new to the
-    /// ledger), when the writer knows it; runs past its end are treated as unknown. Unchanged tool rows
-    /// are then left alone, and a new run's are not deleted first: that was a statement per run written,
-    /// and a statement per tool for every run written again.
-    public var stored: [RunRecord?] = []
     public var unattributed: [(source: String, line: Int64, group: UnattributedGroup)] = []
     public var rollupDelta: SeriesValues = [:]
     public var position: SourcePosition?
@@ -135,6 +130,13 @@ public final class Ledger {
         return names
     }
 
+    /// `table`, `view`, `index`… for a schema object's name; nil when there is none.
+    private func objectType(_ name: String) throws -> String? {
+        var type: String?
+        try db.prepare("SELECT type FROM sqlite_master WHERE name = ?").query([.text(name)]) { type = $0.text(0) }
+        return type
+    }
+
     private func migrate() throws {
         try db.exec("BEGIN IMMEDIATE")
         do {
@@ -146,7 +148,12 @@ public final class Ledger {
             guard current <= Schema.version else {
                 throw LedgerError("\(path): ledger schema \(current) is newer than this runledger (\(Schema.version))")
             }
-            for step in max(1, current)..<Schema.version { try db.exec(Schema.migrations[step]) }
+            for step in max(1, current)..<Schema.version {
+                if let name = Schema.tablesBecomingViews[step], try objectType(name) == "table" {
+                    try db.exec("DROP TABLE \(name)")
+                }
+                try db.exec(Schema.migrations[step])
+            }
             try db.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)").run([
                 .text(String(Schema.version))
             ])
@@ -170,8 +177,6 @@ public final class Ledger {
             taskgroup_error = excluded.taskgroup_error, false_failure = excluded.false_failure,
             flagged = excluded.flagged, attribution = excluded.attribution, record = excluded.record
         """)
-    private lazy var deleteTools = try! db.prepare("DELETE FROM tools WHERE run_id = ?")
-    private lazy var insertTool = try! db.prepare("INSERT INTO tools(run_id, tool, uses) VALUES (?, ?, ?)")
     private lazy var insertUnattributed = try! db.prepare(
         "INSERT INTO unattributed(source, line, reason, facts) VALUES (?, ?, ?, ?)")
     private lazy var addRollup = try! db.prepare(
@@ -189,7 +194,7 @@ public final class Ledger {
         guard !batch.isEmpty else { return }
         try db.exec("BEGIN IMMEDIATE")
         do {
-            for (i, r) in batch.runs.enumerated() {
+            for r in batch.runs {
                 let record = r.ledgerJSON
                 try upsertRun.run([
                     .text(r.runId), .text(r.workflowName), .text(r.currentStatus.rawValue), .optional(r.startedAtMs),
@@ -197,10 +202,6 @@ public final class Ledger {
                     .int(r.taskgroupError ? 1 : 0), .int(r.falseFailure ? 1 : 0), .int(r.isFlagged ? 1 : 0),
                     .text(r.shownAttribution.rawValue), .text(record),
                 ])
-                let known = i < batch.stored.count
-                if known, let before = batch.stored[i], Self.sameToolRows(before.tools, r.tools) { continue }
-                if !known || batch.stored[i] != nil { try deleteTools.run([.text(r.runId)]) }
-                for t in r.tools { try insertTool.run([.text(r.runId), .text(t.name), .int(t.uses)]) }
             }
             for u in batch.unattributed {
                 let facts = String(decoding: try encoder.encode(u.group.facts), as: UTF8.self)
@@ -234,11 +235,6 @@ public final class Ledger {
         }
         for r in batch.runs { remember(r) }
         seenDataVersion = currentDataVersion()
-    }
-
-    /// Whether two tool lists make the same rows in `tools` (the same names and uses, in the same order).
-    static func sameToolRows(_ a: [ToolTally], _ b: [ToolTally]) -> Bool {
-        a.count == b.count && zip(a, b).allSatisfy { $0.name == $1.name && $0.uses == $1.uses }
     }
 
     /// The JSON `JSONEncoder` (sorted keys) makes of an alert, written by hand: a replay raises an alert

@@ -1,6 +1,11 @@
 /// The ledger's tables. `schema_version` in `meta` says which migrations ran.
 enum Schema {
-    static let version = 3
+    static let version = 4
+
+    /// The table a step replaces with a view of the same name, by the step's index in `migrations` (the
+    /// step to schema 4 is index 3). It is dropped only while it is still a table: `DROP TABLE` refuses
+    /// a view, and a ledger may run a step again (one marked older than it is).
+    static let tablesBecomingViews: [Int: String] = [3: "tools"]
 
     static let migrations: [String] = [
         """
@@ -23,10 +28,6 @@ enum Schema {
         );
         CREATE INDEX IF NOT EXISTS runs_by_status ON runs(status);
         CREATE INDEX IF NOT EXISTS runs_by_flagged ON runs(flagged);
-        -- Tool uses per run, for SQL users; the record holds the same.
-        CREATE TABLE IF NOT EXISTS tools (
-            run_id TEXT NOT NULL, tool TEXT NOT NULL, uses INTEGER NOT NULL, PRIMARY KEY (run_id, tool)
-        ) WITHOUT ROWID;
         -- Metric facts no rule could tie to a run: kept, counted under workflow="unknown".
         CREATE TABLE IF NOT EXISTS unattributed (
             id INTEGER PRIMARY KEY, source TEXT NOT NULL, line INTEGER NOT NULL, reason TEXT NOT NULL,
@@ -56,5 +57,15 @@ enum Schema {
         """,
         // 3: when each delivery was first tried, so that retries are bounded by time, not by a count.
         "ALTER TABLE deliveries ADD COLUMN first_attempt_ms INTEGER;",
+        // 4: tool uses per run, for SQL users, read from the records instead of kept in a table of their
+        // own (`tablesBecomingViews` drops the table first). The table repeated what every record holds,
+        // and writing it was a delete and an insert per tool for every run written: 120,000 statements in
+        // a replay of 10^6 lines, at random places in its B-tree (BENCHMARKS.md). Same name, columns and
+        // rows as the table it replaces.
+        """
+        CREATE VIEW IF NOT EXISTS tools(run_id, tool, uses) AS
+            SELECT runs.run_id, json_extract(t.value, '$.name'), json_extract(t.value, '$.uses')
+            FROM runs, json_each(runs.record, '$.tools') AS t;
+        """,
     ]
 }
