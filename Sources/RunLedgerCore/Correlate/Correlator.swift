@@ -153,7 +153,12 @@ public final class Correlator {
         var startNew = state.segments.isEmpty
         if let last = state.segments.last, rule.oncePerRun, last.onceRules.contains(rule.name) { startNew = true }
         if startNew {
-            state.segments.append(.init(facts: [], onceRules: [], lastProgress: nil, line: state.line))
+            // A burst holds a run's closing report lines (cost, turns, tokens…): room for them at once.
+            var facts: [PendingFact] = []
+            facts.reserveCapacity(8)
+            var onceRules: [String] = []
+            onceRules.reserveCapacity(8)
+            state.segments.append(.init(facts: facts, onceRules: onceRules, lastProgress: nil, line: state.line))
         }
         let i = state.segments.count - 1
         if rule.oncePerRun { state.segments[i].onceRules.append(rule.name) }

@@ -184,6 +184,8 @@ public final class Extractor {
 
         var out = Extraction(
             result: .matched, rule: index, role: c.rule.role, key: nil, effects: [], timeMs: env.timeMs, problem: nil)
+        // Room for the rule's effects at once: appending to an empty array grew it step by step.
+        out.effects.reserveCapacity(c.rule.emits.count)
         switch c.rule.key {
         case .run(let n): out.key = .run(text(n))
         case .dbId(let n): out.key = .dbId(text(n))

@@ -94,15 +94,30 @@ enum PythonList {
             let quote = b[i]
             guard quote == 0x27 || quote == ASCII.quote else { return nil }
             i += 1
-            var bytes: [UInt8] = []
+            // Tool names have no escapes: made straight from the line's bytes, without a byte array each.
+            let start = i
+            var escaped = false
             while i < end, b[i] != quote {
-                if b[i] == 0x5C, i + 1 < end { i += 1 }
-                bytes.append(b[i])
+                if b[i] == 0x5C, i + 1 < end {
+                    escaped = true
+                    i += 1
+                }
                 i += 1
             }
             guard i < end else { return nil }
+            if escaped {
+                var bytes: [UInt8] = []
+                var k = start
+                while k < i {
+                    if b[k] == 0x5C { k += 1 }
+                    bytes.append(b[k])
+                    k += 1
+                }
+                out.append(String(decoding: bytes, as: UTF8.self))
+            } else {
+                out.append(String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self))
+            }
             i += 1
-            out.append(String(decoding: bytes, as: UTF8.self))
             while i < end, b[i] == ASCII.space { i += 1 }
             guard i < end else { return nil }
             if b[i] == ASCII.comma { i += 1 }
