@@ -63,7 +63,8 @@ final class ExtractionPipeline: @unchecked Sendable {
     /// How many lines read ahead may wait for the writer. A commit holds the writer for a tenth of a
     /// second or more, and the two halves take turns being the slower one; with 32k lines of slack the
     /// reader stopped for every commit and the writer starved between them, so that two cores did 1.3
-    /// cores' work (BENCHMARKS.md). 256k lines cost about 40 MiB of decisions at the peak.
+    /// cores' work (BENCHMARKS.md). 256k lines (`FileIngest.Options.readAheadLines`) cost about 40 MiB of
+    /// decisions at the peak.
     private let queuedLinesLimit: Int
     private let done = DispatchSemaphore(value: 0)
     private var splitter: LineSplitter
@@ -73,7 +74,7 @@ final class ExtractionPipeline: @unchecked Sendable {
     /// A commit is due every `commitLines` lines, the first after `commitLines - sinceCommit`.
     init(
         file: any ByteSource, from offset: Int64, splitter: LineSplitter, extractor: Extractor, ingestor: Ingestor,
-        commitLines: Int, sinceCommit: Int, chunkBytes: Int, batchLines: Int = 4096, queuedLines: Int = 262_144
+        commitLines: Int, sinceCommit: Int, chunkBytes: Int, queuedLines: Int, batchLines: Int = 4096
     ) {
         self.splitter = splitter
         self.queuedLinesLimit = queuedLines

@@ -17,6 +17,9 @@ public final class FileIngest {
         public var chunkBytes = 1 << 20
         /// With at least this much to read, reading and extraction run on a second thread.
         public var pipelineBytes: Int64 = 8 << 20
+        /// How many lines that thread may hold ahead of the one that commits (about 160 bytes of
+        /// decisions a line: 262,144 lines peak near 40 MiB; BENCHMARKS.md). 0 reads on one thread.
+        public var readAheadLines = 262_144
         /// Longer lines are counted as malformed and skipped without being held in memory.
         public var maxLineBytes = 512 * 1024
         /// Following (serve): standard input is read without blocking, as it comes.
@@ -176,7 +179,7 @@ public final class FileIngest {
         defer { buffer.deallocate() }
         var offset = splitter.consumed + Int64(splitter.pending)
         let total = file.size
-        if total - offset >= options.pipelineBytes {
+        if total - offset >= options.pipelineBytes, options.readAheadLines > 0 {
             changes.add(try readPipelined(file, ingestor, from: offset, total: total, progress: progress))
             offset = splitter.consumed + Int64(splitter.pending)
         }
@@ -218,7 +221,8 @@ public final class FileIngest {
         var changes: SeriesValues = [:]
         let pipeline = ExtractionPipeline(
             file: file, from: offset, splitter: splitter, extractor: try ingestor.makeExtractor(), ingestor: ingestor,
-            commitLines: options.batchLines, sinceCommit: ingestor.linesSinceCommit, chunkBytes: options.chunkBytes)
+            commitLines: options.batchLines, sinceCommit: ingestor.linesSinceCommit, chunkBytes: options.chunkBytes,
+            queuedLines: options.readAheadLines)
         var processed = splitter.consumed
         ledger.setPageCache(kib: 32 * 1024)
         defer { ledger.setPageCache(kib: 2000) }

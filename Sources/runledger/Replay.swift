@@ -33,7 +33,7 @@ struct Replay: AsyncParsableCommand {
             guard !sources.isEmpty || journal != nil else {
                 throw Failure("replay needs at least one log file or a journal")
             }
-            var ingestOptions = try makeIngestOptions(settings, utcOffset: options.utcOffset)
+            var ingestOptions = try makeIngestOptions(settings, options)
             if let n = batchLines {
                 guard n > 0 else { throw Failure("--batch-lines \(n): must be a positive number of lines") }
                 ingestOptions.batchLines = n
@@ -107,13 +107,17 @@ func openLedger(_ path: String, readOnly: Bool = false) throws -> Ledger {
     return try Ledger(path: path, readOnly: readOnly)
 }
 
-func makeIngestOptions(_ settings: Settings, utcOffset flag: String?) throws -> FileIngest.Options {
+func makeIngestOptions(_ settings: Settings, _ flags: SourceOptions) throws -> FileIngest.Options {
     var o = FileIngest.Options()
-    let offsetText = flag ?? settings.utcOffset ?? "local"
+    let offsetText = flags.utcOffset ?? settings.utcOffset ?? "local"
     o.envelopes = EnvelopeParser(
         utcOffsetSeconds: try Settings.parseUTCOffset(offsetText, origin: "--utc-offset"),
         assumedYear: Calendar(identifier: .gregorian).component(.year, from: Date()))
     if let cap = settings.toolLabelCap { o.toolCap = cap }
+    if let n = flags.readAheadLines ?? settings.readAheadLines {
+        guard n >= 0 else { throw Failure("--read-ahead-lines \(n): must be 0 or a number of lines") }
+        o.readAheadLines = n
+    }
     return o
 }
 

@@ -38,7 +38,7 @@ struct Serve: AsyncParsableCommand {
             guard !sources.isEmpty || journal != nil else {
                 throw Failure("serve needs a log file or a journal to follow (or \"sources\" in the config file)")
             }
-            var ingestOptions = try makeIngestOptions(settings, utcOffset: options.utcOffset)
+            var ingestOptions = try makeIngestOptions(settings, options)
             ingestOptions.following = true
             let sinks = try alertOptions.sinks(settings)
             let reportSources = try alertOptions.reportSources(settings)

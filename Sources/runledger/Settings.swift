@@ -15,6 +15,7 @@ import RunLedgerSources
 ///   "workflows": ["builder", "surgeon"],
 ///   "utc_offset": "local",
 ///   "tool_label_cap": 64,
+///   "read_ahead_lines": 262144,
 ///   "executor_db": "/srv/automagik/workflow_runs.db",
 ///   "status_api": { "url": "http://127.0.0.1:8881", "api_key": "env:AUTOMAGIK_API_KEY" }
 /// }
@@ -27,6 +28,7 @@ struct Settings {
     var workflows: [String] = []
     var utcOffset: String?
     var toolLabelCap: Int?
+    var readAheadLines: Int?
     var journal: JournalSelection?
     var journalStart: String?
     var webhooks: [WebhookSetting] = []
@@ -42,7 +44,7 @@ struct Settings {
     static let keys: Set<String> = [
         "db", "listen", "sources", "profile", "workflows", "utc_offset", "tool_label_cap", "journal", "webhooks",
         "cost_budget_usd", "public_url", "executor_db", "status_api", "stall_after_minutes",
-        "retry_max_delay_seconds",
+        "retry_max_delay_seconds", "read_ahead_lines",
     ]
     static let journalKeys: Set<String> = ["units", "identifiers", "matches", "directory", "files", "start"]
 
@@ -86,6 +88,12 @@ struct Settings {
                 throw Failure("\(path): \"tool_label_cap\" must be a positive whole number")
             }
             s.toolLabelCap = n
+        }
+        if let v = dict["read_ahead_lines"] {
+            guard let n = v as? Int, n >= 0, !isJSONBool(v) else {
+                throw Failure("\(path): \"read_ahead_lines\" must be a whole number of lines (0: one thread)")
+            }
+            s.readAheadLines = n
         }
         if let v = dict["journal"] {
             guard let j = v as? [String: Any] else { throw Failure("\(path): \"journal\" must be an object") }
@@ -202,6 +210,11 @@ struct SourceOptions: ParsableArguments {
 
     @Option(name: .customLong("journal-start"), help: "Where a journal never read before starts: beginning or end.")
     var journalStart: String?
+
+    @Option(
+        name: .long,
+        help: "Lines read ahead while catching up on a long file (default 262144, ~40 MiB; 0: one thread).")
+    var readAheadLines: Int?
 
     @Argument(help: "Log files or glob patterns to read.")
     var sources: [String] = []
