@@ -1,5 +1,6 @@
 /// Maps the JSON objects the executor logs to effects: Claude Code stream-json messages (`system`,
-/// `assistant`, `result`) and the per-run JSONL events of `log_manager.py` (`run_id`, `event_type`).
+/// `assistant`, `result`) and the per-run JSONL events of `log_manager.py` (`run_id`, `event_type`;
+/// HEAD's `claude_message` events carry the SDK message's Python repr, read by `SDKMessageRepr`).
 enum StreamJSON {
     struct Mapped {
         var key: ExtractedKey?
@@ -42,6 +43,10 @@ enum StreamJSON {
         case "tool_use":
             guard let name = data?["name"]?.stringValue ?? data?["tool_name"]?.stringValue else { return [] }
             return [.toolUse(name: name, id: data?["id"]?.stringValue ?? data?["tool_id"]?.stringValue)]
+        case "claude_message":
+            // HEAD's per-session files: the SDK message as Python prints it, not as JSON.
+            guard var text = data?["message"]?.stringValue else { return [] }
+            return text.withUTF8 { SDKMessageRepr.effects($0) }
         default:
             return []
         }
