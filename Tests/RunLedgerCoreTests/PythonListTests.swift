@@ -6,7 +6,7 @@ import Testing
 @Suite struct PythonListTests {
     private func parse(_ text: String) -> [String]? {
         let bytes = Array(text.utf8)
-        return bytes.withUnsafeBufferPointer { PythonList.strings($0, 0..<$0.count) }
+        return bytes.withUnsafeBufferPointer { PythonRepr.strings($0, 0..<$0.count) }
     }
 
     @Test func namesInEitherQuoteComeOutAsWritten() {

@@ -221,7 +221,7 @@ public final class Extractor {
                 guard !name.isEmpty else { return bad("empty tool name") }
                 out.effects.append(.toolUse(name: name, id: id.map(text)))
             case .toolNames(let n):
-                guard let names = PythonList.strings(b, range(n)) else { return bad("tool list is not a Python list") }
+                guard let names = PythonRepr.strings(b, range(n)) else { return bad("tool list is not a Python list") }
                 out.effects.append(.toolNames(names))
             case .toolCount(let n):
                 guard let v = NumberParser.int(b, range(n)), v >= 0 else {
