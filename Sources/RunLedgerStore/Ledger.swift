@@ -247,14 +247,7 @@ public final class Ledger {
         w.key(literal: "costNano"); w.int(a.costNano)
         w.key(literal: "kind"); w.string(a.kind.rawValue)
         w.key(literal: "mismatch")
-        w.beginObject()
-        for (source, fields) in a.mismatch.sorted(by: { $0.key < $1.key }) {
-            w.key(source)
-            w.beginArray()
-            for f in fields { w.string(f) }
-            w.endArray()
-        }
-        w.endObject()
+        w.stringLists(a.mismatch)
         if let quiet = a.quietForMs { w.key(literal: "quietForMs"); w.int(quiet) }
         if let raised = a.raisedAtMs { w.key(literal: "raisedAtMs"); w.int(raised) }
         w.key(literal: "runId"); w.string(a.runId)

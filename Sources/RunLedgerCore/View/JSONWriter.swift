@@ -80,6 +80,18 @@ public struct JSONWriter {
         appendDigits(n)
     }
 
+    /// An object of string lists, its keys sorted: a run's or an alert's mismatched fields by source.
+    public mutating func stringLists(_ lists: [String: [String]]) {
+        beginObject()
+        for (key, strings) in lists.sorted(by: { $0.key < $1.key }) {
+            self.key(key)
+            beginArray()
+            for s in strings { string(s) }
+            endArray()
+        }
+        endObject()
+    }
+
     public mutating func bool(_ b: Bool) { value(b ? "true" : "false") }
     /// A decimal with `scale` digits after the point, printed exactly (`1.5723`, `0`).
     public mutating func decimal(_ n: Int64, scale: Int) { value(Self.decimalText(n, scale: scale)) }

@@ -47,14 +47,7 @@ public enum RunView {
         }
         w.endObject()
         w.key("mismatch")
-        w.beginObject()
-        for (source, fields) in r.mismatch.sorted(by: { $0.key < $1.key }) {
-            w.key(source)
-            w.beginArray()
-            for f in fields { w.string(f) }
-            w.endArray()
-        }
-        w.endObject()
+        w.stringLists(r.mismatch)
         w.key("attribution"); w.string(r.shownAttribution.rawValue)
         w.endObject()
     }
