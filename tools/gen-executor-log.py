@@ -873,7 +873,7 @@ def generate(n_runs, seed, envelopes, eras=None):
             half = count // 2
             for debug, n in ((True, half), (False, count - half)):
                 log.emit(f"{pkg}.__main__", "INFO", "Starting Automagik Agents API")
-                log.emit(f"{pkg}.config", "INFO", f"Log level: {'DEBUG' if debug else 'INFO'}")
+                # AUTOMAGIK_LOG_LEVEL=DEBUG in the first process, INFO in the second (no line states it).
                 runs += segment(log, rng, envelopes, era, pkg, n, lambda active, d=debug, e=era: SDKRun(rng, e, pkg, d), 3)
         elif era == "head_stream":
             log.emit(f"{pkg}.__main__", "INFO", "Starting Automagik Agents API")
