@@ -559,6 +559,15 @@ class SDKRun(NewRun):
             m += 1
             if head:
                 lines.append((x, "INFO", f"📨 Received message {m}: {kind}"))
+        if s == "killed":
+            # A kill is final only for a run that writes nothing more (one that goes on writes its end over
+            # it): here the CLI never answers, so the run hangs before its first message, and the kill
+            # endpoint marks it. (A run killed mid-stream that then hangs leaves id-less lines that no
+            # line ties to it; they are not attributable, so they are not generated here.)
+            self.ended = True
+            self.t.update(status="killed", turns=0, turns_source=None)
+            self._write(log, [("KILL", None, None)], interleave)
+            return
         received("SystemMessage")
         if head:
             lines.append((mp, "INFO", f"Captured session ID: {self.claude_session}"))
@@ -568,7 +577,7 @@ class SDKRun(NewRun):
         lines += [(x, "INFO", f"Created individual log file: {self.workflow}_{self.claude_session}.log"),
                   (x, "INFO", f"Database updated with real Claude session_id: {self.claude_session}")]
         fail_at = rng.randint(1, k) if s == "failed_sdk" else None
-        kill_at = rng.randint(1, k) if s in ("kill_overwritten", "killed") else None
+        kill_at = rng.randint(1, k) if s == "kill_overwritten" else None
         seen = 0
         for turn in range(1, k + 1):
             if fail_at and turn > fail_at:
@@ -582,13 +591,8 @@ class SDKRun(NewRun):
                 received("UserMessage")
             if kill_at == turn:
                 lines.append(("KILL", None, None))
-                if s == "killed" or (s == "kill_overwritten" and not head):
+                if not head:
                     break  # b1 checks the kill flag per message (e6b20970); HEAD's check is disabled
-        if s == "killed":
-            self.ended = True  # the run hangs after the kill: nothing more in this log
-            self.t.update(status="killed", turns=seen if head else 0, turns_source="executor" if head and seen else None)
-            self._write(log, lines, interleave)
-            return
         if s == "failed_sdk":
             lines += [(x, "ERROR", f"SDK Executor: Stream error: {STREAM_ERROR}"),
                       (x, "ERROR", f"SDK Executor: SDK execution failed: {STREAM_ERROR}"),
@@ -740,7 +744,15 @@ class StreamRun(NewRun):
                                   "server_tool_use": {"web_search_requests": 0}, "service_tier": "standard"}})
             vals = {"cost_usd": self.cost, "turns": num_turns, "total_tokens": sum(tk.values())}
         self.output = [json.dumps(o, separators=(",", ":"), ensure_ascii=False) for o in out]
-        if self.ambiguous:
+        self.vals, self.used = vals, used
+
+    def settle(self, ambiguous):
+        """The run's truth once its output is written: a session no line ties to a run can be its run's
+        only if no other stream-json run was in flight from the session's first output line to the run's
+        end; otherwise its values are not attributable (counted as unknown) and the run is ambiguous."""
+        self.ambiguous = ambiguous
+        vals, used, tk = self.vals, self.used, self.tokens
+        if ambiguous:
             self.lost = vals
             return
         self.t.update(cost_usd=vals["cost_usd"], turns=vals["turns"], total_tokens=vals["total_tokens"],
@@ -774,15 +786,16 @@ class StreamRun(NewRun):
 
 
 def stream_segment(log, rng, count, pkg):
-    """Runs alone (attributable) and pairs whose output interleaves (ambiguous, M3)."""
+    """Runs alone (attributable) and pairs in flight at once, whose output interleaves (M3): see `settle`."""
     runs = []
     while len(runs) < count:
         group = [StreamRun(rng, pkg) for _ in range(1 if count - len(runs) == 1 or rng.random() < 0.55 else 2)]
         for r in group:
-            r.ambiguous = len(group) > 1
             r.start(log)
             r.build_output()
         queues = [list(r.output_lines()) for r in group]
+        first_output_while_shared = {id(r): False for r in group}
+        seen_output = set()
         kill_points = {id(r): rng.randint(1, len(q)) for r, q in zip(group, queues) if r.scenario == "killed_ran_on"}
         while any(queues):
             i = rng.choice([j for j, q in enumerate(queues) if q])
@@ -791,14 +804,21 @@ def stream_segment(log, rng, count, pkg):
                 r.kill(log)
                 del kill_points[id(r)]
             logger, level, msg = queues[i].pop(0)
+            if id(r) not in seen_output:
+                seen_output.add(id(r))
+                first_output_while_shared[id(r)] = any(not o.ended for o in group if o is not r)
             log.emit(logger, level, msg)
             if not queues[i]:
                 r.end(log)
+                # Until this end the other run was in flight: this run's session could be either's.
+                if any(not o.ended for o in group if o is not r):
+                    first_output_while_shared[id(r)] = True
             if rng.random() < 0.1:
                 log.access("GET", f"/api/v1/workflows/claude-code/run/{rng.choice(group).run_id}/status")
         for r in group:
             if id(r) in kill_points:
                 r.kill(log)
+            r.settle(first_output_while_shared[id(r)])
         runs += group
     return runs
 
