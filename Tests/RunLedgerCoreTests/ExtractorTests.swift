@@ -10,12 +10,13 @@ import Testing
         let x = extract(
             Executor.verbose("SDK Executor: Captured final metrics during streaming - Cost: $0.1087, Turns: 4"))
         #expect(x.result == .matched)
-        #expect(x.effects == [.cost(nano: 108_700_000, .report), .turns(4, .report)])
+        #expect(x.effects == [.cost(nano: 108_700_000, .report), .turns(4, .result)])
         #expect(x.key == nil)
 
         let tool = extract(
             Executor.verbose("SDK Executor: Captured tool usage - Write (id: toolu_015GQW8dh1XLjJzSkfFVnjxg)"))
-        #expect(tool.effects == [.toolUse(name: "Write", id: "toolu_015GQW8dh1XLjJzSkfFVnjxg")])
+        // Printed once per new tool name (audit M7): a distinct name, not a use.
+        #expect(tool.effects == [.toolNames(["Write"])])
 
         let list = extract(
             Executor.verbose(
@@ -133,7 +134,7 @@ import Testing
         #expect(x.key == .session("0b6c2f7e-3d41-4a9b-8e55-91f0a2c7d318"))
         #expect(
             x.effects == [
-                .turns(4, .report), .cost(nano: 108_700_000, .report), .tokens(.input, 17, .report),
+                .turns(4, .result), .cost(nano: 108_700_000, .report), .tokens(.input, 17, .report),
                 .tokens(.output, 1422, .report), .tokens(.cacheCreation, 9876, .report),
                 .tokens(.cacheRead, 36898, .report),
             ])
@@ -145,7 +146,9 @@ import Testing
         let json =
             #"{"type":"assistant","message":{"content":[{"type":"text","text":"hi"},{"type":"tool_use","id":"toolu_1","name":"Bash","input":{}},{"type":"tool_use","id":"toolu_2","name":"Read","input":{"path":"a \"b\""}}]},"session_id":"s1"}"#
         let x = extract(json)
-        #expect(x.effects == [.toolUse(name: "Bash", id: "toolu_1"), .toolUse(name: "Read", id: "toolu_2")])
+        // Each use is shown, so the run's uses can be counted (none counts too).
+        #expect(
+            x.effects == [.toolUse(name: "Bash", id: "toolu_1"), .toolUse(name: "Read", id: "toolu_2"), .toolUsesShown])
         #expect(x.key == .session("s1"))
     }
 
@@ -156,7 +159,7 @@ import Testing
         #expect(x.key == .run(runA))
         #expect(
             x.effects == [
-                .session("0b6c2f7e"), .cost(nano: 108_700_000, .report), .turns(4, .report),
+                .session("0b6c2f7e"), .cost(nano: 108_700_000, .report), .turns(4, .result),
                 .ended(.completed, .report),
             ])
     }

@@ -109,3 +109,71 @@ import Testing
         #expect(labeler.label("A") == "A")
     }
 }
+
+/// The semantics the audit of the executor's releases asked for (README, "How values are decided").
+@Suite struct ValueSemanticsTests {
+    func fold(_ effects: [Effect]) -> RunRecord {
+        var r = RunRecord(runId: "r")
+        for e in effects { r.apply(e, at: nil, attribution: .burst) }
+        return r
+    }
+
+    @Test func theMostPreciseCostWinsOverARoundedPrintOfItInEitherOrder() {
+        // M5: `Extracted metrics: cost=1.2783756999999998` then `  - Cost: $1.2784` (HEAD).
+        let precise = Effect.cost(nano: 1_278_375_700, .report), rounded = Effect.cost(nano: 1_278_400_000, .report)
+        #expect(fold([precise, rounded]).cost == 1_278_375_700)
+        #expect(fold([rounded, precise]).cost == 1_278_375_700)
+        // A later value that is not the same amount printed coarser replaces the earlier one.
+        #expect(fold([precise, .cost(nano: 1_500_000_000, .report)]).cost == 1_500_000_000)
+        #expect(fold([precise, .cost(nano: 1_278_300_000, .report)]).cost == 1_278_300_000)
+        // Rank still comes first: a progress print never replaces a report.
+        #expect(fold([precise, .cost(nano: 1_300_000_000, .progress)]).cost == 1_278_375_700)
+    }
+
+    @Test func theCLIsTurnCountWinsOverTheExecutorsInEitherOrder() {
+        // M8: HEAD's `Completed successfully - Turns: 3` counts AssistantMessages; the result says 2.
+        for effects in [[Effect.turns(3, .report), .turns(2, .result)], [.turns(2, .result), .turns(3, .report)]] {
+            let r = fold(effects)
+            #expect(r.turnCount == 2)
+            #expect(r.turnsSource == "result")
+        }
+        // A result that says 0 turns has not said: the executor's correction stands (bug era, A19).
+        let r = fold([.turns(0, .result), .turns(10, .correction)])
+        #expect(r.turnCount == 10)
+        #expect(r.turnsSource == "executor")
+        #expect(fold([]).turnsSource == nil)
+    }
+
+    @Test func toolUsesAreCountedOnlyWhereEachUseIsShown() {
+        // M7: `Captured tool usage - X` lines name each tool once, whatever the number of uses.
+        let names = fold([.toolNames(["Read"]), .toolNames(["Bash"]), .toolNames(["Read"])])
+        #expect(names.toolCount == 2)
+        #expect(!names.toolUsesKnown)
+        // stream-json assistant messages show every use, none included.
+        let uses = fold([.toolUse(name: "Read", id: "a"), .toolUsesShown, .toolUse(name: "Read", id: "b"), .toolUsesShown])
+        #expect(uses.toolUsesKnown)
+        #expect(uses.toolUses == 2)
+        #expect(fold([.toolUsesShown]).toolUsesKnown)
+        // A stated count of more distinct tools than the uses show means some uses were not shown.
+        #expect(!fold([.toolUse(name: "Read", id: "a"), .toolUsesShown, .toolCount(2)]).toolUsesKnown)
+    }
+
+    @Test func aBareTotalIsATotalNotCacheTokens() {
+        // M6: `  - Tokens: 118435 total` splits nothing.
+        let bare = fold([.tokens(.total, 118_435, .report)])
+        #expect(bare.totalTokens == 118_435)
+        #expect(bare.tokens.byKind.first { $0.kind == "unknown" }?.value == 118_435)
+        #expect(bare.tokens.byKind.first { $0.kind == "cache" }?.value == 0)
+        // A total split into in and out: the rest is cache (the executor's total includes it).
+        let split = fold([.tokens(.total, 48213, .report), .tokens(.input, 17, .report), .tokens(.output, 1422, .report)])
+        #expect(split.tokens.byKind.first { $0.kind == "cache" }?.value == 46774)
+        #expect(split.tokens.byKind.first { $0.kind == "unknown" }?.value == 0)
+        #expect(split.tokens.byKind.reduce(0) { $0 + $1.value } == 48213)
+    }
+
+    @Test func anOlderResultsCostUSDIsRead() {
+        // anthropics/claude-code-action test/fixtures/sample-turns.json: `cost_usd`, no `total_cost_usd`.
+        let x = extract(#"{"type":"result","subtype":"success","cost_usd":0.0347,"is_error":false,"session_id":"s"}"#)
+        #expect(x.effects == [.cost(nano: 34_700_000, .report)])
+    }
+}

@@ -15,7 +15,7 @@ import Testing
             "ResultMessage(subtype='success', duration_ms=38211, duration_api_ms=37002, is_error=False, num_turns=4, session_id='0b6c2f7e', total_cost_usd=0.1087, usage={'input_tokens': 12, 'cache_creation_input_tokens': 2048, 'cache_read_input_tokens': 9000, 'output_tokens': 345, 'server_tool_use': {'web_search_requests': 0}, 'service_tier': 'standard'}, result='Done: num_turns=99, total_cost_usd=9.0')"
         #expect(
             effects(repr) == [
-                .session("0b6c2f7e"), .turns(4, .report), .cost(nano: 108_700_000, .report),
+                .session("0b6c2f7e"), .turns(4, .result), .cost(nano: 108_700_000, .report),
                 .tokens(.input, 12, .report), .tokens(.output, 345, .report),
                 .tokens(.cacheCreation, 2048, .report), .tokens(.cacheRead, 9000, .report),
             ])
@@ -24,11 +24,11 @@ import Testing
     @Test func noCostAndScientificCostsAreRead() {
         #expect(
             effects("ResultMessage(subtype='error_max_turns', num_turns=2, total_cost_usd=None, usage=None)") == [
-                .turns(2, .report)
+                .turns(2, .result)
             ])
         #expect(
             effects("ResultMessage(num_turns=1, total_cost_usd=5e-05)") == [
-                .turns(1, .report), .cost(nano: 50_000, .report),
+                .turns(1, .result), .cost(nano: 50_000, .report),
             ])
     }
 
@@ -38,6 +38,7 @@ import Testing
         #expect(
             effects(repr) == [
                 .toolUse(name: "Bash", id: "toolu_01"), .toolUse(name: "mcp__git__git_status", id: "toolu_02"),
+                .toolUsesShown,
             ])
     }
 
@@ -62,7 +63,7 @@ import Testing
         #expect(x.key == .run("6fa6ada1-dc7e-465b-85a8-8f005518f95b"))
         #expect(
             x.effects == [
-                .session("s-1"), .turns(7, .report), .cost(nano: 250_000_000, .report), .tokens(.input, 3, .report),
+                .session("s-1"), .turns(7, .result), .cost(nano: 250_000_000, .report), .tokens(.input, 3, .report),
                 .tokens(.output, 4, .report),
             ])
     }

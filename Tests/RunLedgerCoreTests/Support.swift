@@ -16,7 +16,10 @@ enum Executor {
     }
 
     /// The default message-only format.
-    static func plain(_ message: String) -> String { "\(info)\(message)\(reset)" }
+    static func plain(_ message: String, level: String = "INFO") -> String {
+        let deco = level == "ERROR" ? error : level == "WARNING" ? warning : level == "DEBUG" ? debug : info
+        return "\(deco)\(message)\(reset)"
+    }
 }
 
 func withBytes<T>(_ s: String, _ body: (Bytes) -> T) -> T {

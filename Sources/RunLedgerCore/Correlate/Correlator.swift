@@ -16,6 +16,8 @@ public final class Correlator {
         public var links = 2048
         public var continuationLines: Int64 = 32
         public var awaitingLines: Int64 = 200
+        /// How far before a run's end line its status line (`RuleRole.preEnd`) may be.
+        public var preEndLines: Int64 = 8
         public var hintLines: Int64 = 500
         public var burstLines: Int64 = 50_000
         public var burstFacts = 20_000
@@ -53,14 +55,25 @@ public final class Correlator {
             state.awaitingWorkflow.removeAll()
             state.workflowHints.removeAll()
             state.ambiguousOwed = 0
+            state.orphans.removeAll()
+            state.orphanEnds.removeAll()
+            state.streamsInFlight.removeAll()
         case .workflowHint:
             for case .workflow(let name, _) in x.effects {
                 state.workflowHints.append(.init(name: name, line: state.line))
             }
             if state.workflowHints.count > 32 { state.workflowHints.removeFirst() }
         case .postEnd:
-            guard !state.awaitingWorkflow.isEmpty else { return }
-            let run = state.awaitingWorkflow.removeFirst().runId
+            // The agent's thread says it after its `Updated session …` end line: the run that has waited
+            // longest among those whose end line was the agent's. Ends of other kinds (an exception path,
+            // the process manager's, the route's) are followed by no such line, and would shift every
+            // later name by one.
+            guard let i = state.awaitingWorkflow.firstIndex(where: { $0.nameFollows == true }) else {
+                // The end it follows is held, not knowing its run yet: the name goes with it.
+                if !state.orphanEnds.isEmpty { state.orphanEnds[state.orphanEnds.count - 1].effects += x.effects }
+                return
+            }
+            let run = state.awaitingWorkflow.remove(at: i).runId
             out.append(.run(id: run, effects: x.effects, timeMs: x.timeMs, attribution: .exact))
         case .startAnchor:
             guard let id = resolve(x.key) else { return }
@@ -70,22 +83,44 @@ public final class Correlator {
                 let hint = state.workflowHints.removeFirst().name
                 out.append(.run(id: id, effects: [.workflow(hint, .hint)], timeMs: x.timeMs, attribution: .exact))
             }
-        case .endAnchor:
+        case .endAnchor, .lateEndAnchor:
             state.continuation = nil
             guard let id = resolve(x.key) else {
                 flushBurst(reason: "unlinked", into: &out)
                 return
             }
-            closeBurst(into: id, &out)
+            endOrFollow(id, x, rule, late: rule.role == .lateEndAnchor, into: &out)
+        case .streamStart:
+            guard let id = resolve(x.key) else { return }
+            link(x.effects, to: id)
             out.append(.run(id: id, effects: x.effects, timeMs: x.timeMs, attribution: .exact))
-            if !state.awaitingWorkflow.contains(where: { $0.runId == id }) {
-                state.awaitingWorkflow.append(.init(runId: id, line: state.line))
+            state.streamsInFlight.removeAll { $0 == id }
+            state.streamsInFlight.append(id)
+            if state.streamsInFlight.count > 64 { state.streamsInFlight.removeFirst() }
+            if state.streamsInFlight.count > 1 {
+                for i in state.segments.indices where state.segments[i].session != nil {
+                    state.segments[i].sharedFlight = true
+                }
+            }
+        case .orphanStart:
+            guard let id = resolve(x.key) else { return }
+            state.orphans.removeAll { $0.runId == id }
+            state.orphans.append(.init(runId: id, line: state.line))
+            if state.orphans.count > 64 { state.orphans.removeFirst() }
+        case .orphanEnd:
+            state.continuation = nil
+            // b1 (15922818 → 57e89ef4) names the session its start line linked: the run is known.
+            if let id = linked(x.key) {
+                endOrFollow(id, x, rule, late: true, into: &out)
+            } else {
+                endOrphan(x, into: &out)
             }
         case .continuationHeader:
             if let id = resolve(x.key) {
                 link(x.effects, to: id)
                 out.append(.run(id: id, effects: x.effects, timeMs: x.timeMs, attribution: .exact))
                 state.continuation = .init(runId: id, line: state.line)
+                if rule.namesBurst { nameBurst(id) }
             } else {
                 addToBurst(x, rule, into: &out)
                 state.continuation = .init(runId: nil, line: state.line)
@@ -102,6 +137,8 @@ public final class Correlator {
             if let id = resolve(x.key) {
                 link(x.effects, to: id)
                 out.append(.run(id: id, effects: x.effects, timeMs: x.timeMs, attribution: .exact))
+                if rule.claimsOrphanEnd { claimOrphanEnd(by: id, into: &out) }
+                if rule.namesBurst { nameBurst(id) }
             } else if case .dbId? = x.key {
                 if x.effects.contains(where: \.isMetric) {
                     out.append(
@@ -110,9 +147,105 @@ public final class Correlator {
             } else {
                 addToBurst(x, rule, into: &out)
             }
-        case .unreadable:
+        case .preEnd:
+            state.endStatus = .init(effects: x.effects, timeMs: x.timeMs)
+            state.endStatusLine = state.line
+        case .unreadable, .ignored:
             break
         }
+    }
+
+    // MARK: Ends
+
+    /// An end line of a late kind, after the run's own end line, closes no burst: the lines since are
+    /// other runs'.
+    private func endOrFollow(_ id: String, _ x: Extraction, _ rule: Rule, late: Bool, into out: inout [Attributed]) {
+        if let status = state.endStatus, let at = state.endStatusLine, state.line - at <= limits.preEndLines {
+            out.append(.run(id: id, effects: status.effects, timeMs: status.timeMs, attribution: .exact))
+        }
+        state.endStatus = nil
+        state.endStatusLine = nil
+        if late, state.recentlyEnded.contains(id) {
+            out.append(.run(id: id, effects: x.effects, timeMs: x.timeMs, attribution: .exact))
+            if rule.nameFollows { awaitName(id, follows: true) }
+        } else {
+            end(id, PendingFact(effects: x.effects, timeMs: x.timeMs), nameFollows: rule.nameFollows, into: &out)
+        }
+    }
+
+    /// A run's end anchor: the burst before it is the run's, and the line after it may name its workflow.
+    private func end(_ id: String, _ x: PendingFact, nameFollows: Bool, into out: inout [Attributed]) {
+        state.streamsInFlight.removeAll { $0 == id }
+        state.recentlyEnded.removeAll { $0 == id }
+        state.recentlyEnded.append(id)
+        if state.recentlyEnded.count > 64 { state.recentlyEnded.removeFirst() }
+        state.orphans.removeAll { $0.runId == id }
+        closeBurst(into: id, &out)
+        out.append(.run(id: id, effects: x.effects, timeMs: x.timeMs, attribution: .exact))
+        awaitName(id, follows: nameFollows)
+    }
+
+    /// Every ended run waits a while for a line naming its workflow before it is counted as `unknown`;
+    /// `follows` says a `Background workflow … completed` line of its own is to come.
+    private func awaitName(_ id: String, follows: Bool) {
+        if let i = state.awaitingWorkflow.firstIndex(where: { $0.runId == id }) {
+            if follows { state.awaitingWorkflow[i].nameFollows = true }
+        } else {
+            state.awaitingWorkflow.append(.init(runId: id, line: state.line, nameFollows: follows ? true : nil))
+        }
+    }
+
+    /// `… (workflow_run_id: None)`: the end of one of the runs whose insert failed. With one such run in
+    /// flight, or a burst that a line of the run's own thread named (`Persisted metrics … for run R`), it
+    /// is that run's end anchor. Otherwise neither the line nor its burst says whose it is: the burst is
+    /// kept as unattributed and the end waits for a line that tells (the `AUTO-COMMIT: … for run R` lines
+    /// the same thread writes right after), or for the moment when every such run has ended alike.
+    private func endOrphan(_ x: Extraction, into out: inout [Attributed]) {
+        let named = state.segments.count == 1 ? state.segments[0].namedRun : nil
+        if state.orphans.count == 1 || named.map({ n in state.orphans.contains { $0.runId == n } }) == true {
+            end(
+                named ?? state.orphans[0].runId, PendingFact(effects: x.effects, timeMs: x.timeMs), nameFollows: true,
+                into: &out)
+            return
+        }
+        flushBurst(reason: state.orphans.isEmpty ? "unlinked" : "ambiguous", into: &out)
+        guard !state.orphans.isEmpty else { return }
+        state.orphanEnds.append(.init(effects: x.effects, timeMs: x.timeMs))
+        settleOrphanEnds(into: &out)
+    }
+
+    private func nameBurst(_ id: String) {
+        if state.segments.isEmpty {
+            state.segments.append(.init(facts: [], onceRules: [], lastProgress: nil, line: state.line))
+        }
+        state.segments[state.segments.count - 1].namedRun = id
+    }
+
+    /// A line naming an orphan run right after an orphan end says whose end it was.
+    private func claimOrphanEnd(by id: String, into out: inout [Attributed]) {
+        guard !state.orphanEnds.isEmpty, state.orphans.contains(where: { $0.runId == id }) else { return }
+        let held = state.orphanEnds.removeFirst()
+        end(id, held, nameFollows: false, into: &out)
+        out.append(.markAmbiguous(id: id))
+        settleOrphanEnds(into: &out)
+    }
+
+    private func settleOrphanEnds(into out: inout [Attributed]) {
+        if state.orphans.count == 1, let held = state.orphanEnds.first {
+            state.orphanEnds.removeFirst()
+            let id = state.orphans[0].runId
+            end(id, held, nameFollows: false, into: &out)
+            out.append(.markAmbiguous(id: id))
+            return
+        }
+        guard !state.orphans.isEmpty, state.orphanEnds.count == state.orphans.count,
+            let first = state.orphanEnds.first, state.orphanEnds.allSatisfy({ $0.effects == first.effects })
+        else { return }
+        for orphan in state.orphans {
+            end(orphan.runId, first, nameFollows: false, into: &out)
+            out.append(.markAmbiguous(id: orphan.runId))
+        }
+        state.orphanEnds.removeAll()
     }
 
     // MARK: Links
@@ -150,8 +283,31 @@ public final class Correlator {
     private func addToBurst(_ x: Extraction, _ rule: Rule, into out: inout [Attributed]) {
         let progress: Int64? =
             rule.progress ? x.effects.lazy.compactMap { if case .turns(let n, _) = $0 { n } else { nil } }.first : nil
+        // Lines that carry a session id no line has tied to a run (HEAD's `Claude output:` objects carry
+        // Claude's own session, M3) are kept apart by session: a second session in one burst is a second
+        // run, whose lines go on in a segment of their own. A session already found mixed stays unknown.
+        var session: String?
+        if case .session(let s)? = x.key { session = s }
+        if let session, state.ambiguousSessions.contains(session) {
+            if x.effects.contains(where: \.isMetric) {
+                out.append(.unattributed(.init(reason: "ambiguous", facts: [.init(effects: x.effects, timeMs: x.timeMs)])))
+            }
+            if state.segments.isEmpty {
+                state.segments.append(.init(facts: [], onceRules: [], lastProgress: nil, line: state.line))
+            }
+            state.segments[state.segments.count - 1].mixedSession = true
+            return
+        }
+        if let session, let j = state.segments.firstIndex(where: { $0.session == session }),
+            j != state.segments.count - 1
+        {
+            state.segments.append(state.segments.remove(at: j))
+        }
         var startNew = state.segments.isEmpty
         if let last = state.segments.last, rule.oncePerRun, last.onceRules.contains(rule.name) { startNew = true }
+        if let session, let last = state.segments.last, let current = last.session, current != session {
+            startNew = true
+        }
         if startNew {
             // A burst holds a run's closing report lines (cost, turns, tokens…): room for them at once.
             var facts: [PendingFact] = []
@@ -162,6 +318,10 @@ public final class Correlator {
         }
         let i = state.segments.count - 1
         if rule.oncePerRun { state.segments[i].onceRules.append(rule.name) }
+        if let session {
+            state.segments[i].session = session
+            if state.streamsInFlight.count > 1 { state.segments[i].sharedFlight = true }
+        }
         if let n = progress {
             if let previous = state.segments[i].lastProgress, n <= previous { state.segments[i].progressMixed = true }
             state.segments[i].lastProgress = n
@@ -175,8 +335,18 @@ public final class Correlator {
     }
 
     private func closeBurst(into run: String, _ out: inout [Attributed]) {
-        let segments = state.segments
+        var segments = state.segments
         state.segments.removeAll()
+        // A session whose lines came while another stream-json run was in flight could be either run's.
+        let shared = segments.filter { $0.session != nil && $0.sharedFlight }
+        if !shared.isEmpty {
+            segments.removeAll { $0.session != nil && $0.sharedFlight }
+            for segment in shared where !segment.facts.isEmpty {
+                out.append(.unattributed(.init(reason: "ambiguous", facts: segment.facts)))
+            }
+            out.append(.markAmbiguous(id: run))
+            poison(shared.compactMap(\.session))
+        }
         switch segments.count {
         case 0:
             if state.ambiguousOwed > 0 {
@@ -186,6 +356,7 @@ public final class Correlator {
         case 1:
             state.ambiguousOwed = 0
             let segment = segments[0]
+            if segment.mixedSession { out.append(.markAmbiguous(id: run)) }
             for fact in segment.facts where !(segment.progressMixed && fact.progress) {
                 out.append(.run(id: run, effects: fact.effects, timeMs: fact.timeMs, attribution: .burst))
             }
@@ -199,6 +370,15 @@ public final class Correlator {
             }
             out.append(.markAmbiguous(id: run))
             state.ambiguousOwed = segments.count - 1
+            // Whichever of these sessions was not the closing run's goes on after this end.
+            poison(segments.compactMap(\.session))
+        }
+    }
+
+    private func poison(_ sessions: [String]) {
+        for session in sessions where !state.ambiguousSessions.contains(session) {
+            state.ambiguousSessions.append(session)
+            if state.ambiguousSessions.count > 64 { state.ambiguousSessions.removeFirst() }
         }
     }
 
@@ -220,149 +400,5 @@ public final class Correlator {
         if let first = state.segments.first, now - first.line > limits.burstLines {
             flushBurst(reason: "no-end-anchor", into: &out)
         }
-    }
-}
-
-/// Everything the correlator remembers between lines; saved in the ledger with the source position.
-///
-/// The id links are a bounded map kept in insertion order (re-linking an id moves it to the end, the
-/// oldest go first). They are looked up on nearly every line, so they live in a hash index plus an
-/// insertion log rather than in an array scanned per line (that scan was a third of replay's time).
-/// The encoded form is unchanged: `links` is still written as an array, oldest first.
-public struct CorrelatorState: Codable, Sendable, Equatable {
-    public enum LinkKind: String, Codable, Sendable { case dbId, session }
-
-    public struct Link: Codable, Sendable, Equatable {
-        var kind: LinkKind
-        var id: String
-        var runId: String
-    }
-
-    public struct Segment: Codable, Sendable, Equatable {
-        var facts: [PendingFact]
-        var onceRules: [String]
-        var lastProgress: Int64?
-        /// A progress counter went back: two runs' progress lines are mixed in this segment.
-        var progressMixed = false
-        var line: Int64
-    }
-
-    public struct Continuation: Codable, Sendable, Equatable {
-        /// nil: the header named no run, so its lines join the burst.
-        var runId: String?
-        var line: Int64
-    }
-
-    public struct Awaiting: Codable, Sendable, Equatable {
-        var runId: String
-        var line: Int64
-    }
-
-    public struct Hint: Codable, Sendable, Equatable {
-        var name: String
-        var line: Int64
-    }
-
-    struct LinkKey: Hashable, Sendable {
-        var kind: LinkKind
-        var id: String
-    }
-
-    struct LinkEntry: Sendable {
-        var runId: String
-        /// Position in `linkLog` of this key's live entry; older log entries for the key are stale.
-        var seq: Int
-    }
-
-    /// Lines seen on this source (the clock for ageing).
-    public var line: Int64 = 0
-    private var linkIndex: [LinkKey: LinkEntry] = [:]
-    /// Keys in insertion order, from `linkHead` on; an entry is live when the index points at its seq.
-    private var linkLog: [LinkKey] = []
-    private var linkHead = 0
-    /// The seq of `linkLog[0]` (the log is compacted from the front now and then).
-    private var linkBase = 0
-    var segments: [Segment] = []
-    var continuation: Continuation?
-    var awaitingWorkflow: [Awaiting] = []
-    var workflowHints: [Hint] = []
-    var ambiguousOwed = 0
-
-    public init() {}
-
-    /// The links, oldest first (the saved form).
-    var links: [Link] {
-        get {
-            var out: [Link] = []
-            out.reserveCapacity(linkIndex.count)
-            for i in linkHead..<linkLog.count {
-                let key = linkLog[i]
-                if let e = linkIndex[key], e.seq == linkBase + i {
-                    out.append(Link(kind: key.kind, id: key.id, runId: e.runId))
-                }
-            }
-            return out
-        }
-        set {
-            linkIndex = [:]
-            linkLog = []
-            linkHead = 0
-            linkBase = 0
-            for l in newValue { addLink(l.kind, l.id, l.runId, limit: Int.max) }
-        }
-    }
-
-    func linkedRun(_ kind: LinkKind, _ id: String) -> String? {
-        linkIndex[LinkKey(kind: kind, id: id)]?.runId
-    }
-
-    /// Links `id` to `run` (as the newest link) and drops the oldest links beyond `limit`.
-    mutating func addLink(_ kind: LinkKind, _ id: String, _ run: String, limit: Int) {
-        let key = LinkKey(kind: kind, id: id)
-        linkIndex[key] = LinkEntry(runId: run, seq: linkBase + linkLog.count)
-        linkLog.append(key)
-        while linkIndex.count > limit, linkHead < linkLog.count {
-            let old = linkLog[linkHead]
-            if let e = linkIndex[old], e.seq == linkBase + linkHead { linkIndex[old] = nil }
-            linkHead += 1
-        }
-        // Keep the log within a small multiple of the live links: drop the consumed front.
-        if linkHead > 1024, linkHead * 2 > linkLog.count {
-            linkLog.removeFirst(linkHead)
-            linkBase += linkHead
-            linkHead = 0
-        }
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case line, links, segments, continuation, awaitingWorkflow, workflowHints, ambiguousOwed
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        line = try c.decode(Int64.self, forKey: .line)
-        segments = try c.decode([Segment].self, forKey: .segments)
-        continuation = try c.decodeIfPresent(Continuation.self, forKey: .continuation)
-        awaitingWorkflow = try c.decode([Awaiting].self, forKey: .awaitingWorkflow)
-        workflowHints = try c.decode([Hint].self, forKey: .workflowHints)
-        ambiguousOwed = try c.decode(Int.self, forKey: .ambiguousOwed)
-        links = try c.decode([Link].self, forKey: .links)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(line, forKey: .line)
-        try c.encode(links, forKey: .links)
-        try c.encode(segments, forKey: .segments)
-        try c.encodeIfPresent(continuation, forKey: .continuation)
-        try c.encode(awaitingWorkflow, forKey: .awaitingWorkflow)
-        try c.encode(workflowHints, forKey: .workflowHints)
-        try c.encode(ambiguousOwed, forKey: .ambiguousOwed)
-    }
-
-    public static func == (a: Self, b: Self) -> Bool {
-        a.line == b.line && a.links == b.links && a.segments == b.segments && a.continuation == b.continuation
-            && a.awaitingWorkflow == b.awaitingWorkflow && a.workflowHints == b.workflowHints
-            && a.ambiguousOwed == b.ambiguousOwed
     }
 }

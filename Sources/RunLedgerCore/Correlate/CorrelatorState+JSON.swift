@@ -1,17 +1,22 @@
 /// The saved form of `CorrelatorState`, written by hand: the same members as its `Codable` form
 /// (sorted keys), read back by `JSONDecoder`. Every commit saves the state with up to 2048 id links,
 /// and `JSONEncoder` made that a twentieth of `replay`. Open bursts (`segments`) hold effects, whose
-/// `Codable` form is left to the caller's encoder; they are few and small at a commit.
+/// `Codable` form is left to the caller's encoder (as are held orphan ends); they are few and small.
 extension CorrelatorState {
-    public func ledgerJSON(segments encode: ([Segment]) throws -> String) rethrows -> String {
+    public func ledgerJSON(effects encode: (any Encodable) throws -> String) rethrows -> String {
         var w = JSONWriter()
         w.beginObject()
         w.key(literal: "ambiguousOwed"); w.int(Int64(ambiguousOwed))
+        w.key(literal: "ambiguousSessions")
+        w.beginArray()
+        for id in ambiguousSessions { w.string(id) }
+        w.endArray()
         w.key(literal: "awaitingWorkflow")
         w.beginArray()
         for a in awaitingWorkflow {
             w.beginObject()
             w.key(literal: "line"); w.int(a.line)
+            if let follows = a.nameFollows { w.key(literal: "nameFollows"); w.bool(follows) }
             w.key(literal: "runId"); w.string(a.runId)
             w.endObject()
         }
@@ -23,6 +28,8 @@ extension CorrelatorState {
             if let id = c.runId { w.key(literal: "runId"); w.string(id) }
             w.endObject()
         }
+        if let endStatus { w.key(literal: "endStatus"); w.raw(try encode(endStatus)) }
+        if let endStatusLine { w.key(literal: "endStatusLine"); w.int(endStatusLine) }
         w.key(literal: "line"); w.int(line)
         w.key(literal: "links")
         w.beginArray()
@@ -34,7 +41,25 @@ extension CorrelatorState {
             w.endObject()
         }
         w.endArray()
+        w.key(literal: "orphanEnds"); w.raw(orphanEnds.isEmpty ? "[]" : try encode(orphanEnds))
+        w.key(literal: "orphans")
+        w.beginArray()
+        for a in orphans {
+            w.beginObject()
+            w.key(literal: "line"); w.int(a.line)
+            w.key(literal: "runId"); w.string(a.runId)
+            w.endObject()
+        }
+        w.endArray()
+        w.key(literal: "recentlyEnded")
+        w.beginArray()
+        for id in recentlyEnded { w.string(id) }
+        w.endArray()
         w.key(literal: "segments"); w.raw(segments.isEmpty ? "[]" : try encode(segments))
+        w.key(literal: "streamsInFlight")
+        w.beginArray()
+        for id in streamsInFlight { w.string(id) }
+        w.endArray()
         w.key(literal: "workflowHints")
         w.beginArray()
         for h in workflowHints {

@@ -1,6 +1,7 @@
-/// The built-in profile: every metric-bearing line of the automagik "Claude Code SDK executor" in its
-/// three releases (22e45cbe with both bugs, the 0d0f7a83 fix, and the July 2025 stream-json executor),
-/// as documented in `shared/executor-log-formats.md`.
+/// The built-in profile: every metric-bearing line of the automagik "Claude Code SDK executor", from
+/// the first release with metrics (2025-06-19) to `main` (d43e7af3) and `dev` (71dececf), as the audit
+/// of its source lists them (`shared/executor-formats-audit.md`; ids such as A6 or C3 below are its
+/// rows). The README's "Executor releases" table says what is read from each release.
 extension Profile {
     public static let automagik = Profile(
         name: "automagik",
@@ -11,16 +12,39 @@ extension Profile {
     )
 }
 
-private let automagikRules: [Rule] = anchors + reports + bugEra + fixEra + streamEra + continuations + noise
+private let automagikRules: [Rule] =
+    anchors + endPaths + reports + bugEra + fixEra + isolationEra + streamEra + continuations + noise
 
 /// Run start and end, identity links, and the workflow name.
 private let anchors: [Rule] = [
     Rule(
         "run.start", "Created workflow run record {db:id} for run_id {run:id}",
         role: .startAnchor, key: .run("run"), emits: [.started, .dbId("db")]),
+    // M1 (942c33c9 → 15922818): the route inserted the run's record first, so the agent's own insert
+    // fails and its end line names no record. Listed before `run.end.session`, which `None` also fits.
+    Rule(
+        "run.insert.failed",
+        "Failed to create workflow run record: Workflow run with run_id '{run:id}' already exists",
+        role: .orphanStart, key: .run("run"), strict: false),
+    Rule(
+        "run.end.session.orphan",
+        "Updated session {session:id} with final status: {status:name} (workflow_run_id: None)",
+        role: .orphanEnd, key: .session("session"), emits: [.ended(status: "status", .correction)],
+        nameFollows: true),
     Rule(
         "run.end.session", "Updated session {session:id} with final status: {status:name} (workflow_run_id: {db:id})",
-        role: .endAnchor, key: .dbId("db"), emits: [.ended(status: "status", .correction)]),
+        role: .endAnchor, key: .dbId("db"), emits: [.ended(status: "status", .correction)], nameFollows: true),
+    // C4 (469d583c → af146a86): the same end with the session's stored values, which name no run; the
+    // status-endpoint line of that release reports the same values per run.
+    Rule(
+        "run.end.session.values",
+        "Updated session {session:id} with final status: {status:name}, cost: ${cost:decimal}, tokens: {tokens:int}, tools: {tools:int}",
+        role: .ignored),
+    // A kill is written by the thread that kills (`terminate_process(R, "killed")`), not by the run's,
+    // which may go on and end again (HEAD's kill check is disabled): it closes no burst.
+    Rule(
+        "run.end.table.killed", "Updated workflow_runs table for {run:id} to killed",
+        key: .run("run"), emits: [.endedAs(.killed, .correction)]),
     Rule(
         "run.end.table", "Updated workflow_runs table for {run:id} to {status:name}",
         role: .endAnchor, key: .run("run"), emits: [.ended(status: "status", .correction)]),
@@ -33,7 +57,7 @@ private let anchors: [Rule] = [
         role: .postEnd, emits: [.workflow("workflow", .report)]),
     Rule(
         "run.stream.start", "SDK Executor: Starting stream-json execution for run_id: {run:id}, session: {session:id}",
-        key: .run("run"), emits: [.started, .session("session")]),
+        role: .streamStart, key: .run("run"), emits: [.started, .session("session")]),
     Rule(
         "run.simple.start", "SDK Executor: Starting simple execution for run_id: {run:id}, session: {session:id}",
         key: .run("run"), emits: [.started, .session("session")]),
@@ -43,7 +67,20 @@ private let anchors: [Rule] = [
     Rule(
         "run.autocommit.link",
         "AUTO-COMMIT: Workspace path for run_id={run:id}, claude_session_id={session:id}: {path:rest}",
-        key: .run("run"), emits: [.session("session")]),
+        key: .run("run"), emits: [.session("session")], claimsOrphanEnd: true),
+    // The auto-commit outcome, said by the run's thread after its end (agent.py, 22e45cbe → HEAD).
+    Rule(
+        "run.autocommit.success", "AUTO-COMMIT: ✅ SUCCESS for run {run:id}: {sha:rest}",
+        key: .run("run"), strict: false, claimsOrphanEnd: true),
+    Rule(
+        "run.autocommit.failed", "AUTO-COMMIT: ❌ FAILED for run {run:id}: {error:rest}",
+        key: .run("run"), strict: false, claimsOrphanEnd: true),
+    Rule(
+        "run.autocommit.noworkspace", "AUTO-COMMIT: ⚠️  No workspace path found for run {run:id}",
+        key: .run("run"), strict: false, claimsOrphanEnd: true),
+    Rule(
+        "run.autocommit.exception", "AUTO-COMMIT: 💥 EXCEPTION for run {run:id}: {error:rest}",
+        key: .run("run"), strict: false, claimsOrphanEnd: true),
     Rule(
         "access.run",
         "\"POST /api/v1/workflows/claude-code/run/{workflow:name}?{query:text} HTTP/{version:text}\" 2{code:int}{reason:rest}",
@@ -53,6 +90,39 @@ private let anchors: [Rule] = [
         "\"POST /api/v1/workflows/claude-code/run/{workflow:name} HTTP/{version:text}\" 2{code:int}{reason:rest}",
         role: .workflowHint, emits: [.workflow("workflow", .hint)], strict: false),
     Rule("executor.restart", "Starting Automagik Agents API", role: .restart),
+]
+
+/// How runs end besides their end anchors above: the route's and the agent's exception handlers (M4),
+/// HEAD's direct SDK path (M3: `terminate_process` is never called on the stream-json path), kills.
+private let endPaths: [Rule] = [
+    // C3, routes 0ea8982b → HEAD (ERROR), and C2, the agent dad09055 → HEAD: the run's own task failed.
+    Rule(
+        "run.failed.route", "Workflow execution failed for {run:id}: {error:rest}",
+        role: .endAnchor, key: .run("run"), emits: [.endedAs(.failed, .correction)]),
+    Rule(
+        "run.failed.agent", "Updated workflow run {run:id} status to failed: {error:rest}",
+        role: .endAnchor, key: .run("run"), emits: [.endedAs(.failed, .correction)], strict: false),
+    // HEAD's route, after the executor returned whatever it returned: the status is the executor's
+    // (`Claude process …` below, or `Marked process`), so this says only that the run is over.
+    Rule(
+        "run.end.direct", "Workflow {run:id} completed via direct SDK execution",
+        role: .lateEndAnchor, key: .run("run"), emits: [.endedAs(.completed, .hint)], strict: false),
+    // B12 and its success twin, d8c24d7f → HEAD: the stream-json path's only status lines; no run id.
+    Rule(
+        "stream.process.completed", "Claude process completed successfully",
+        role: .preEnd, emits: [.endedAs(.completed, .report)]),
+    Rule(
+        "stream.process.failed", "Claude process failed with return code: {code:int}",
+        role: .preEnd, emits: [.endedAs(.failed, .report)]),
+    // HEAD's kill endpoint (`cancel_execution`).
+    Rule(
+        "run.killed", "Updated database status for {run:id} to {status:name}",
+        key: .run("run"), emits: [.ended(status: "status", .correction)]),
+    // C7, the workflow queue (USE_WORKFLOW_QUEUE=true) 1e8e7935 → 3a8914f6: the worker that ran the run
+    // ends it, after the run's own burst.
+    Rule(
+        "run.worker.completed", "Worker {worker:text} completed workflow {run:id} - Success: {success:name}",
+        role: .endAnchor, key: .run("run"), emits: [.ended(status: "success", .report)], strict: false),
 ]
 
 /// What the executor claims: the status endpoint, logged on every poll.
@@ -69,10 +139,10 @@ private let bugEra: [Rule] = [
     Rule(
         "sdk.final.metrics",
         "SDK Executor: Captured final metrics during streaming - Cost: ${cost:decimal}, Turns: {turns:int}",
-        emits: [.cost("cost", .report), .turns("turns", .report)], oncePerRun: true),
+        emits: [.cost("cost", .report), .turns("turns", .result)], oncePerRun: true),  // final_metrics['num_turns']
     Rule(
         "sdk.isolated.metrics", "SDK Executor (ISOLATED): Captured metrics - Cost: ${cost:decimal}, Turns: {turns:int}",
-        emits: [.cost("cost", .report), .turns("turns", .report)], oncePerRun: true),
+        emits: [.cost("cost", .report), .turns("turns", .result)], oncePerRun: true),
     Rule(
         "sdk.taskgroup.threadpool", "SDK Executor: TaskGroup error in thread pool context (expected): {error:rest}",
         emits: [.taskgroupError], oncePerRun: true),
@@ -91,15 +161,19 @@ private let bugEra: [Rule] = [
     Rule(
         "sdk.isolated.processing", "SDK Executor (ISOLATED): Processing {messages:int} collected messages",
         oncePerRun: true),
+    // M7: each of these is printed once per new tool name (`if block.name not in tools_used`), not per use.
     Rule(
         "sdk.tool.captured", "SDK Executor: Captured tool usage - {tool:text} (id: {id:id})",
-        emits: [.toolUse(name: "tool", id: "id")]),
+        emits: [.toolName("tool")]),
+    Rule("sdk.tool.fallback", "SDK Executor: Fallback captured tool - {tool:rest}", emits: [.toolName("tool")]),
+    Rule("sdk.tool.subprocess", "SDK Executor (SUBPROCESS): Captured tool - {tool:rest}", emits: [.toolName("tool")]),
     Rule(
-        "sdk.tool.fallback", "SDK Executor: Fallback captured tool - {tool:rest}",
-        emits: [.toolUse(name: "tool", id: nil)]),
+        "sdk.tool.isolated", "SDK Executor (ISOLATED): Captured tool usage - {tool:rest}",  // A13
+        emits: [.toolName("tool")]),
+    Rule("sdk.tool.debug", "SDK Executor: Captured tool - {tool:rest}", emits: [.toolName("tool")]),  // A15, DEBUG
     Rule(
-        "sdk.tool.subprocess", "SDK Executor (SUBPROCESS): Captured tool - {tool:rest}",
-        emits: [.toolUse(name: "tool", id: nil)]),
+        "sdk.tools.fallback.count", "SDK Executor: Fallback extraction successful - captured {count:int} tools",  // A18
+        emits: [.toolCount("count")], oncePerRun: true),
     Rule(
         "sdk.tools.final", "SDK Executor: Final tool extraction results - {count:int} tools captured: {names:pylist}",
         // `count` is the list's length (a tool used twice is listed twice), not a count of distinct tools.
@@ -112,6 +186,54 @@ private let bugEra: [Rule] = [
         "sdk.subprocess.completed",
         "SDK Executor (SUBPROCESS): Completed successfully - Turns: {turns:int}, Tools: {tools:int}",
         emits: [.turns("turns", .report), .toolCount("tools")], oncePerRun: true),
+    // A6 (42340155 → 0fbda3cb): the streaming variant's TaskGroup line.
+    Rule(
+        "sdk.taskgroup.streaming", "SDK streaming failed with TaskGroup error: {error:rest}",
+        emits: [.taskgroupError], oncePerRun: true),
+    // A23 (bfe7bdf0 → c4235879) and B1 (15922818 → b5fc922c, M2): the executor's count; no tokens.
+    Rule(
+        "sdk.completed.turns.tools", "SDK Executor: Completed successfully - Turns: {turns:int}, Tools: {tools:int}",
+        emits: [.turns("turns", .report), .toolCount("tools")], oncePerRun: true),
+    Rule(
+        "sdk.tokens.total", "SDK Executor: Extracted token details - Total: {tokens:int}",  // A26
+        emits: [.tokens(.total, "tokens", .report)], oncePerRun: true),
+]
+
+/// 2025-06-20 → 06-22 (1e8e7935 … 6abb32f9): execution isolation, the workflow queue, the stream processor.
+private let isolationEra: [Rule] = [
+    // The thread-pool path names its run inside its burst (execution_isolator.py, sdk_executor.py).
+    Rule(
+        "isolator.start", "Isolator: Starting thread pool execution for {run:id}",
+        key: .run("run"), strict: false, namesBurst: true),
+    Rule(
+        "isolator.subprocess.persisted", "SURGICAL SUCCESS: Updated database from subprocess for {run:id}",
+        key: .run("run"), strict: false, namesBurst: true),
+    Rule(
+        "sdk.taskgroup.incomplete", "SDK Executor: TaskGroup error detected - marking as incomplete",  // A9
+        emits: [.taskgroupError], oncePerRun: true),
+    Rule(
+        "sdk.taskgroup.fallback", "SDK TaskGroup error, attempting sync fallback: {error:rest}",  // A10
+        emits: [.taskgroupError], oncePerRun: true),
+    Rule(
+        "sdk.taskgroup.escalation", "SURGICAL ESCALATION: Even isolated execution failed with TaskGroup: {error:rest}",
+        emits: [.taskgroupError], oncePerRun: true),  // C11
+    Rule(
+        "run.taskgroup.diagnosed", "Workflow {run:id} diagnosed with TaskGroup conflict",  // C10
+        key: .run("run"), emits: [.taskgroupError], strict: false),
+    // A27 and C9 (DEBUG): progress of a named run; the final lines state the values.
+    Rule(
+        "sdk.progress.run",
+        "SDK Executor: Updated real-time progress for {run:id} - Turns: {turns:int}, Tools: {calls:int}, Phase: {phase:rest}",
+        key: .run("run"), emits: [.turns("turns", .progress)]),
+    Rule(
+        "tracker.progress.run", "Updated real-time progress for run {run:id}: Turn {turn:int}, Cost ${cost:decimal}",
+        key: .run("run"), emits: [.turns("turn", .progress), .cost("cost", .progress)]),
+    // C8 (3cdaa090 → 6abb32f9): the stream processor's summary; its turns are the result's `num_turns`.
+    // `tool calls` counts calls without naming the tools, so it is not read.
+    Rule(
+        "stream.processing.complete",
+        "Stream processing complete: {turns:int} turns, ${cost:decimal}, {calls:int} tool calls",
+        emits: [.turns("turns", .result), .cost("cost", .report)], oncePerRun: true),
 ]
 
 /// 0d0f7a83 and 368ba15e: the fix's summary headers (their indented lines are `continuations`).
@@ -122,7 +244,7 @@ private let fixEra: [Rule] = [
         role: .continuationHeader, emits: [.taskgroupError], oncePerRun: true),
     Rule(
         "fix.persisted", "SURGICAL SUCCESS: Persisted metrics to database for run {run:id}",
-        role: .continuationHeader, key: .run("run")),
+        role: .continuationHeader, key: .run("run"), namesBurst: true),
     Rule(
         "fix.isolated.extracted",
         "SDK Executor (ISOLATED): Extracted comprehensive metrics - Cost: ${cost:decimal}, Tokens: {tokens:int}",
@@ -155,6 +277,14 @@ private let streamEra: [Rule] = [
     Rule(
         "stream.extracted", "Extracted metrics: cost={cost:decimal}, tokens={tokens:int}",
         emits: [.cost("cost", .report), .tokens(.total, "tokens", .report)], oncePerRun: true),
+    // B3 when the result message had `total_cost_usd: null`: Python prints None.
+    Rule(
+        "stream.extracted.nocost", "Extracted metrics: cost=None, tokens={tokens:int}",
+        emits: [.tokens(.total, "tokens", .report)], oncePerRun: true),
+    // B10 (DEBUG): the CLI's own num_turns, which HEAD's INFO turn lines (B5, B2) do not give (M8).
+    Rule(
+        "stream.result.turns", "ResultMessage - turns: {turns:int}, duration: {ms:int}ms",
+        emits: [.turns("turns", .result)], oncePerRun: true),
     Rule(
         "stream.persisted", "Persisted metrics to database for run {run:id}",
         role: .continuationHeader, key: .run("run")),

@@ -105,7 +105,13 @@ public final class Extractor {
             dispatch[Int(first)].append(compiled.count)
             compiled.append(Compiled(rule: rule, template: template, prefix: prefix, capture: capture))
         }
-        for i in 0..<256 { dispatch[i].sort { compiled[$0].prefix.count > compiled[$1].prefix.count } }
+        // Longest prefix first; among equal prefixes, the profile's order (a rule listed first is tried first).
+        for i in 0..<256 {
+            dispatch[i].sort { a, b in
+                let (la, lb) = (compiled[a].prefix.count, compiled[b].prefix.count)
+                return la != lb ? la > lb : a < b
+            }
+        }
         self.compiled = compiled
         let allPrefixes = compiled.flatMap(\.prefix)
         prefixBytes = .allocate(capacity: max(1, allPrefixes.count))
@@ -198,6 +204,7 @@ public final class Extractor {
             case .ended(let n, let rank):
                 guard let status = RunStatus(executorWord: text(n)) else { return bad("unknown status '\(text(n))'") }
                 out.effects.append(.ended(status, rank))
+            case .endedAs(let status, let rank): out.effects.append(.ended(status, rank))
             case .dbId(let n): out.effects.append(.dbId(text(n)))
             case .session(let n): out.effects.append(.session(text(n)))
             case .workflow(let n, let rank): out.effects.append(.workflow(text(n), rank))
@@ -220,6 +227,10 @@ public final class Extractor {
                 let name = text(n)
                 guard !name.isEmpty else { return bad("empty tool name") }
                 out.effects.append(.toolUse(name: name, id: id.map(text)))
+            case .toolName(let n):
+                let name = text(n)
+                guard !name.isEmpty else { return bad("empty tool name") }
+                out.effects.append(.toolNames([name]))
             case .toolNames(let n):
                 guard let names = PythonRepr.strings(b, range(n)) else { return bad("tool list is not a Python list") }
                 out.effects.append(.toolNames(names))
@@ -261,10 +272,11 @@ public final class Extractor {
         }
         for emit in rule.emits {
             switch emit {
-            case .started, .taskgroupError: break
+            case .started, .taskgroupError, .endedAs: break
             case .ended(let n, _), .dbId(let n), .session(let n), .workflow(let n, _), .cost(let n, _),
                 .turns(let n, _),
-                .tokens(_, let n, _), .toolNames(let n), .toolCount(let n), .workflowSessionFile(let n),
+                .tokens(_, let n, _), .toolName(let n), .toolNames(let n), .toolCount(let n),
+                .workflowSessionFile(let n),
                 .streamJSON(let n):
                 names.append(n)
             case .toolUse(let n, let id):

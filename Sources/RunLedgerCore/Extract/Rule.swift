@@ -4,20 +4,38 @@ public enum RuleRole: String, Codable, Sendable {
     case fact
     /// A run begins (`Created workflow run record W for run_id R`); takes the next workflow hint.
     case startAnchor
+    /// A stream-json run begins (`SDK Executor: Starting stream-json execution for run_id: R, …`): until
+    /// it ends, `Claude output:` lines whose session no line ties to a run may be its (audit M3).
+    case streamStart
     /// A run ends; the id-less burst before it belongs to that run.
     case endAnchor
+    /// Said after the run's own end line where it has one (HEAD's route: `Workflow R completed via direct
+    /// SDK execution`): it closes the burst only of a run that no end line has closed yet.
+    case lateEndAnchor
     /// Facts like `fact`; the indented `  - Cost: …` lines that follow belong to the same run.
     case continuationHeader
     /// An indented line with no id of its own (`  - Tokens: … total`), tied to the header before it.
     case continuation
     /// `Background workflow NAME completed`: said by a run's thread just after its end anchor.
     case postEnd
+    /// The status of the run whose end line comes next (`Claude process failed with return code: 1`, then
+    /// `Workflow R completed via direct SDK execution`, with no other code of that task between them).
+    case preEnd
     /// `POST /…/run/NAME`: the workflow of the next run to start.
     case workflowHint
     /// The executor restarted: no burst in flight can still end.
     case restart
     /// A line whose content the log does not hold (`[121B blob data]`): counted as malformed.
     case unreadable
+    /// The run's own `workflow_runs` insert failed (942c33c9 → 15922818, audit M1): its thread will end
+    /// with an end line that names no `workflow_run_id` (`orphanEnd`).
+    case orphanStart
+    /// `Updated session S with final status: X (workflow_run_id: None)`: the end of a run whose insert
+    /// failed; which run is known only while one such run is in flight.
+    case orphanEnd
+    /// A line that is read and deliberately yields nothing (it repeats what another line states, or
+    /// states what the executor stored rather than what happened); it is not malformed.
+    case ignored
 }
 
 /// Which capture names the run, and how.
@@ -34,13 +52,19 @@ public enum KeySpec: Codable, Sendable, Equatable {
 public enum Emit: Codable, Sendable, Equatable {
     case started
     case ended(status: String, Rank)
+    /// The line states the status itself (`Workflow execution failed for R: E`).
+    case endedAs(RunStatus, Rank)
     case dbId(String)
     case session(String)
     case workflow(String, Rank)
     case cost(String, Rank)
     case turns(String, Rank)
     case tokens(TokenField, String, Rank)
+    /// One use of a tool, where the line is printed for every use (stream-json `tool_use` blocks).
     case toolUse(name: String, id: String?)
+    /// A tool's name, printed once per distinct tool (`Captured tool usage - X`: the executor logs a
+    /// name only when it is new to the run, audit M7), so it says nothing about the number of uses.
+    case toolName(String)
     /// A Python `repr` list of names: `['Write', 'LS']`.
     case toolNames(String)
     case toolCount(String)
@@ -71,10 +95,19 @@ public struct Rule: Codable, Sendable {
     /// When the prefix matches but the template does not, the line is malformed (it looks like a
     /// metric line and cannot be read). Off for lines that only give hints.
     public var strict: Bool
+    /// Said by a run's own thread right after its end line (`AUTO-COMMIT: Workspace path for run_id=R`):
+    /// it tells whose an end line that named no run was (see `RuleRole.orphanEnd`).
+    public var claimsOrphanEnd = false
+    /// Said by a run's own thread in the middle of its id-less burst (`Isolator: Starting thread pool
+    /// execution for R`): the open burst is that run's, should its end line not say (`RuleRole.orphanEnd`).
+    public var namesBurst = false
+    /// An end line after which the run's thread names its workflow (`Background workflow NAME completed`).
+    public var nameFollows = false
 
     public init(
         _ name: String, _ template: String, role: RuleRole = .fact, key: KeySpec? = nil, emits: [Emit] = [],
-        prefix: String? = nil, oncePerRun: Bool = false, progress: Bool = false, strict: Bool = true
+        prefix: String? = nil, oncePerRun: Bool = false, progress: Bool = false, strict: Bool = true,
+        claimsOrphanEnd: Bool = false, namesBurst: Bool = false, nameFollows: Bool = false
     ) {
         self.name = name
         self.template = template
@@ -85,6 +118,9 @@ public struct Rule: Codable, Sendable {
         self.oncePerRun = oncePerRun
         self.progress = progress
         self.strict = strict
+        self.claimsOrphanEnd = claimsOrphanEnd
+        self.namesBurst = namesBurst
+        self.nameFollows = nameFollows
     }
 }
 

@@ -13,7 +13,7 @@ enum SDKMessageRepr {
         guard let message = PythonRepr.call(b, 0..<b.count) else { return [] }
         switch message.name {
         case "ResultMessage": return result(message.arguments, b)
-        case "AssistantMessage": return toolUses(message.arguments, b)
+        case "AssistantMessage": return toolUses(message.arguments, b) + [.toolUsesShown]
         default: return []
         }
     }
@@ -22,8 +22,8 @@ enum SDKMessageRepr {
     private static func result(_ arguments: [String: Range<Int>], _ b: Bytes) -> [Effect] {
         var effects: [Effect] = []
         if let r = arguments["session_id"], let s = PythonRepr.string(b, r) { effects.append(.session(s)) }
-        if let r = arguments["num_turns"], let n = NumberParser.int(b, r) { effects.append(.turns(n, .report)) }
-        if let r = arguments["total_cost_usd"], let c = NumberParser.nano(b, r) {
+        if let r = arguments["num_turns"], let n = NumberParser.int(b, r) { effects.append(.turns(n, .result)) }
+        if let r = arguments["total_cost_usd"] ?? arguments["cost_usd"], let c = NumberParser.nano(b, r) {
             effects.append(.cost(nano: c, .report))
         }
         if let r = arguments["usage"], let usage = PythonRepr.dictionary(b, r) {

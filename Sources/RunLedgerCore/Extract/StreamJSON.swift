@@ -16,11 +16,12 @@ enum StreamJSON {
         let key = v["session_id"]?.stringValue.map(ExtractedKey.session)
         switch type {
         case "assistant":
-            return Mapped(key: key, effects: toolUses(in: v["message"]?["content"]))
+            return Mapped(key: key, effects: toolUses(in: v["message"]?["content"]) + [.toolUsesShown])
         case "result":
             var effects: [Effect] = []
-            if let n = integer(v["num_turns"], b) { effects.append(.turns(n, .report)) }
-            if let c = nano(v["total_cost_usd"], b) { effects.append(.cost(nano: c, .report)) }
+            if let n = integer(v["num_turns"], b) { effects.append(.turns(n, .result)) }
+            // Older Claude Code results name it `cost_usd` (claude-code-action's sample-turns.json).
+            if let c = nano(v["total_cost_usd"], b) ?? nano(v["cost_usd"], b) { effects.append(.cost(nano: c, .report)) }
             effects += usage(v["usage"], b)
             return Mapped(key: key, effects: effects)
         default:
@@ -35,11 +36,15 @@ enum StreamJSON {
         case "execution_complete", "process_complete":
             var effects: [Effect] = []
             if let s = data?["session_id"]?.stringValue { effects.append(.session(s)) }
-            if let c = nano(data?["total_cost_usd"], b) { effects.append(.cost(nano: c, .report)) }
-            if let n = integer(data?["total_turns"] ?? data?["num_turns"], b) { effects.append(.turns(n, .report)) }
+            if let c = nano(data?["total_cost_usd"], b) ?? nano(data?["cost_usd"], b) { effects.append(.cost(nano: c, .report)) }
+            // The result message's `num_turns`, as the executor copied it into the event.
+            if let n = integer(data?["total_turns"] ?? data?["num_turns"], b) { effects.append(.turns(n, .result)) }
             effects += usage(data?["usage"], b)
             if let ok = data?["success"]?.boolValue { effects.append(.ended(ok ? .completed : .failed, .report)) }
             return effects
+        case "workflow_killed":
+            // HEAD's kill endpoint writes it into the run's file (`Emergency kill executed for workflow …`).
+            return [.ended(.killed, .correction)]
         case "tool_use":
             guard let name = data?["name"]?.stringValue ?? data?["tool_name"]?.stringValue else { return [] }
             return [.toolUse(name: name, id: data?["id"]?.stringValue ?? data?["tool_id"]?.stringValue)]

@@ -9,8 +9,9 @@ public struct SeriesTally {
     private enum Slot {
         static let active = 0, started = 1, finished = 2  // + index in RunStatus.terminal
         static let cost = 5, turns = 6, tokens = 7  // + index in Metrics.tokenKinds
-        static let taskgroup = 12, falseFailure = 13, mismatch = 14  // + index in Metrics.mismatchFields
-        static let histograms = 18
+        static let taskgroup = tokens + Metrics.tokenKinds.count, falseFailure = taskgroup + 1
+        static let mismatch = falseFailure + 1  // + index in Metrics.mismatchFields
+        static let histograms = mismatch + Metrics.mismatchFields.count
     }
 
     private static let histogramSpecs = [Metrics.runCost, Metrics.runTurns, Metrics.runDuration]

@@ -6,6 +6,9 @@ public enum Rank: Int, Codable, Sendable, Comparable {
     case progress = 1
     case report = 2
     case correction = 3
+    /// The Claude CLI's own result for the run (`num_turns` of its result message): the executor's
+    /// counts of AssistantMessages differ from it (audit M8), and the executor's database stores it.
+    case result = 4
 
     public static func < (a: Rank, b: Rank) -> Bool { a.rawValue < b.rawValue }
 }
@@ -47,6 +50,9 @@ public enum Effect: Codable, Equatable, Sendable {
     case turns(Int64, Rank)
     case tokens(TokenField, Int64, Rank)
     case toolUse(name: String, id: String?)
+    /// The line shows every tool use of a message (a stream-json or SDK assistant message, read whole),
+    /// so the run's uses can be counted, none included.
+    case toolUsesShown
     /// A list of distinct tool names (`Final tool extraction results - … ['A', 'B']`).
     case toolNames([String])
     /// A count of distinct tools, where the line gives no names (`Tools: 3 used`).

@@ -55,6 +55,7 @@ extension RunRecord {
         }
         w.endObject()
         if let toolCountStated { w.key(literal: "toolCountStated"); w.int(toolCountStated) }
+        if let toolUsesSeen { w.key(literal: "toolUsesSeen"); w.bool(toolUsesSeen) }
         w.key(literal: "tools")
         w.beginArray()
         for tool in tools {
@@ -148,6 +149,7 @@ extension RunRecord {
                     r.tokens.set(field, x.value, x.rank)
                 }
             case "toolCountStated": guard let n = Self.int(v, b) else { return nil }; r.toolCountStated = n
+            case "toolUsesSeen": guard let x = v.boolValue else { return nil }; r.toolUsesSeen = x
             case "tools":
                 guard let list = v.arrayValue else { return nil }
                 for t in list {

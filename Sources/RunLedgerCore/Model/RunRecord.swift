@@ -26,6 +26,8 @@ public struct RunRecord: Codable, Equatable, Sendable {
     public var workflowSettledUnknown = false
     public var dbId: String?
     public var sessionId: String?
+    /// Set when a line showed every tool use of a message (`Effect.toolUsesShown`); nil until then.
+    public var toolUsesSeen: Bool?
     /// Recent tool-use ids, so that a use printed twice (primary and fallback extraction) counts once.
     public var recentToolIds: [String] = []
 
@@ -48,6 +50,14 @@ public struct RunRecord: Codable, Equatable, Sendable {
     /// Whether the log named the run's tools; `false` when it printed only a count.
     public var toolNamesKnown: Bool { !tools.isEmpty || (toolCountStated ?? 0) == 0 }
     public var toolUses: Int64 { tools.reduce(0) { $0 + $1.uses } }
+    /// Whether the log showed each use of the run's tools (stream-json `tool_use` blocks), so that
+    /// `toolUses` is a count of uses; lines that name distinct tools (audit M7) leave it unknown.
+    public var toolUsesKnown: Bool {
+        toolUsesSeen == true && !tools.contains(where: \.fromListOnly) && (toolCountStated ?? 0) <= tools.count
+    }
+    /// Where the run's turn count comes from: `result` (the Claude CLI's `num_turns`) or `executor`
+    /// (the executor's own count of AssistantMessages or its correction); nil when no line stated one.
+    public var turnsSource: String? { turns.map { $0.rank == .result ? "result" : "executor" } }
     public var durationMs: Int64? {
         guard let s = startedAtMs, let e = endedAtMs, e >= s else { return nil }
         return e - s
@@ -85,10 +95,13 @@ public struct RunRecord: Codable, Equatable, Sendable {
         case .session(let id): sessionId = id
         case .workflow(let name, let rank): workflow = .merge(workflow, name, rank)
         case .workflowUnknown: workflowSettledUnknown = true
-        case .cost(let nano, let rank): costNano = .merge(costNano, nano, rank)
-        case .turns(let n, let rank): turns = .merge(turns, n, rank)
+        case .cost(let nano, let rank): costNano = .mergeKeepingPrecision(costNano, nano, rank)
+        case .turns(let n, let rank):
+            // A result that says 0 turns has not said how many: the executor's own count may stand.
+            turns = .merge(turns, n, rank == .result && n == 0 ? .report : rank)
         case .tokens(let field, let n, let rank): tokens.set(field, n, rank)
         case .toolUse(let name, let id): recordToolUse(name: name, id: id)
+        case .toolUsesShown: toolUsesSeen = true
         case .toolNames(let names):
             for name in names where !tools.contains(where: { $0.name == name }) {
                 tools.append(ToolTally(name: name, uses: 1, fromListOnly: true))

@@ -11,6 +11,7 @@ public enum RunView {
         if let d = r.durationMs { w.decimal(d, scale: 3) } else { w.null() }
         w.key("cost_usd"); w.decimal(r.cost, scale: 9)
         w.key("turns"); w.int(r.turnCount)
+        w.key("turns_source"); w.string(r.turnsSource)
         w.key("input_tokens"); w.int(r.tokens.input?.value)
         w.key("output_tokens"); w.int(r.tokens.output?.value)
         w.key("cache_creation_tokens"); w.int(r.tokens.cacheCreation?.value)
@@ -27,7 +28,7 @@ public enum RunView {
             w.null()
         }
         w.key("tool_count"); w.int(r.toolCount)
-        w.key("tool_uses"); w.int(r.toolNamesKnown ? r.toolUses : nil)
+        w.key("tool_uses"); w.int(r.toolNamesKnown && r.toolUsesKnown ? r.toolUses : nil)
         w.key("taskgroup_error"); w.bool(r.taskgroupError)
         w.key("false_failure"); w.bool(r.falseFailure)
         w.key("last_line_at"); w.string(r.lastLineAtMs.map(Timestamps.iso8601))
