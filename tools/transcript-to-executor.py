@@ -493,7 +493,9 @@ def expected_per_run(seen, final):
     for d in uses:
         if d["tool_name"] not in tools:
             tools.append(d["tool_name"])
-    e["tools"], e["tool_uses"] = tools, len(uses)
+    e["tools"], e["tool_uses"] = tools, None
+    notes["tool_uses"] = ("the same events as the bug-era file, which logs only each message's last block: "
+                          "a reader cannot tell the two apart, so no file of this format shows every use")
     completes = [d for t, d in seen if t == "execution_complete"]
     last = completes[-1] if completes else None
     e.update(tokens(None))
@@ -530,17 +532,19 @@ def expected_per_session(written):
         notes["cost_usd"] = notes["turns"] = notes["total_tokens"] = "no ResultMessage reaches the file"
         notes["status"] = "nothing in the file ends the run"
     else:
+        # A ResultMessage is Claude's, not the executor's: the run ends when the executor says so (the
+        # main log's process-manager and route lines), and this file has no such line.
         e.update(
             cost_usd=result.total_cost_usd,
             turns=result.num_turns,
-            status="failed" if result.is_error else "completed",
+            status="running",
             **tokens(result.usage),
         )
         if result.total_cost_usd is None:
             notes["cost_usd"] = "ResultMessage(total_cost_usd=None): the SDK has no cost_usd field"
         if result.usage is None:
             notes["total_tokens"] = "ResultMessage(usage=None)"
-        notes["status"] = "ended by the ResultMessage (is_error)"
+        notes["status"] = "the executor ends a run in its main log; a ResultMessage is Claude's and ends nothing"
     return e, notes
 
 
