@@ -29,13 +29,13 @@ private func debug(_ m: String) -> Call { Call("DEBUG", m) }
         }
     }
 
-
     static func feed(_ calls: [Call], _ form: Form) -> Pipeline {
         var p = Pipeline()
         p.feed(
             calls.map { c in
                 switch form {
-                case .verbose: return Executor.verbose(c.message, logger: "automagik.agents.claude_code", level: c.level)
+                case .verbose:
+                    return Executor.verbose(c.message, logger: "automagik.agents.claude_code", level: c.level)
                 case .plain: return Executor.plain(c.message, level: c.level)
                 }
             })
@@ -88,7 +88,8 @@ private func debug(_ m: String) -> Call { Call("DEBUG", m) }
                 info("  - Cost: $1.2541"), info("  - Tokens: 90099 total (1798 in, 15897 out)"),
                 info("  - Status: completed"),
             ] + Self.m1End(Self.s1, "completed", workflow: "claude")
-            + Self.m1Burst(cost: "0.5000", turns: 3, tools: ["Edit"]) + Self.m1End(Self.s2, "completed", workflow: "lina")
+            + Self.m1Burst(cost: "0.5000", turns: 3, tools: ["Edit"])
+            + Self.m1End(Self.s2, "completed", workflow: "lina")
         let p = Self.feed(lines, form)
         #expect(p[Self.r1]?.currentStatus == .completed)
         #expect(p[Self.r1]?.cost == 1_254_100_000)
@@ -107,9 +108,11 @@ private func debug(_ m: String) -> Call { Call("DEBUG", m) }
         // end it was (agent.py @ 942c33c9); the other run's end is then the one left.
         let lines =
             Self.m1Start(Self.r1, Self.db1) + Self.m1Start(Self.r2, Self.db2)
-            + Self.m1Burst(cost: "0.5000", turns: 3, tools: ["Edit"]) + Self.m1End(Self.s2, "completed", workflow: "lina")
+            + Self.m1Burst(cost: "0.5000", turns: 3, tools: ["Edit"])
+            + Self.m1End(Self.s2, "completed", workflow: "lina")
             + [info("📝 AUTO-COMMIT: ✅ SUCCESS for run \(Self.r2): c6f316e9e4cd4150a748683d4eb614019aee1162")]
-            + Self.m1Burst(cost: "1.2541", turns: 9, tools: ["Grep"]) + Self.m1End(Self.s1, "failed", workflow: "claude")
+            + Self.m1Burst(cost: "1.2541", turns: 9, tools: ["Grep"])
+            + Self.m1End(Self.s1, "failed", workflow: "claude")
         let p = Self.feed(lines, form)
         #expect(p[Self.r2]?.currentStatus == .completed)
         #expect(p[Self.r2]?.cost == 0)
@@ -131,7 +134,8 @@ private func debug(_ m: String) -> Call { Call("DEBUG", m) }
         ] {
             let p = Self.feed(
                 Self.m1Start(Self.r1, Self.db1) + [warning(line)]
-                    + Self.m1Burst(cost: "0.1000", turns: 2, tools: ["Read"]) + Self.m1End(Self.s1, "failed", workflow: "lina"),
+                    + Self.m1Burst(cost: "0.1000", turns: 2, tools: ["Read"])
+                    + Self.m1End(Self.s1, "failed", workflow: "lina"),
                 form)
             #expect(p[Self.r1]?.taskgroupError == true, "\(line)")
             #expect(p[Self.r1]?.falseFailure == true, "\(line)")
@@ -208,7 +212,8 @@ private func debug(_ m: String) -> Call { Call("DEBUG", m) }
 
     @Test(arguments: Form.allCases) func headCompletedRunKeepsThePreciseCostAndTheCLITurns(form: Form) {
         let end: [Call] = [
-            info("Marked process \(Self.r1) as completed"), info("Updated workflow_runs table for \(Self.r1) to completed"),
+            info("Marked process \(Self.r1) as completed"),
+            info("Updated workflow_runs table for \(Self.r1) to completed"),
             info("Persisted metrics to database for run \(Self.r1)"), info("  - Cost: $1.2784"),
             info("  - Tokens: 48213 total"), info("  - Tools: 1 used"),
             info("Workflow \(Self.r1) completed via direct SDK execution"),
@@ -229,7 +234,10 @@ private func debug(_ m: String) -> Call { Call("DEBUG", m) }
         // C3 (routes @ 0ea8982b → HEAD) and the process manager's failed status.
         for end in [
             [error("Workflow execution failed for \(Self.r1): [Errno 28] No space left on device: '/srv/ws'")],
-            [info("Marked process \(Self.r1) as failed"), info("Updated workflow_runs table for \(Self.r1) to failed")],
+            [
+                info("Marked process \(Self.r1) as failed"),
+                info("Updated workflow_runs table for \(Self.r1) to failed"),
+            ],
         ] {
             let p = Self.feed(Self.headRun(Self.r1, Self.s1, end: end), form)
             #expect(p[Self.r1]?.currentStatus == .failed)
@@ -241,9 +249,11 @@ private func debug(_ m: String) -> Call { Call("DEBUG", m) }
         // sdk_process_manager.py `terminate_process(run_id, "killed")` from the kill endpoint, while the
         // run's thread is mid-stream; HEAD's kill check is disabled, so the run goes on and ends itself.
         var lines = Self.headRun(Self.r1, Self.s1, end: [])
-        lines.insert(contentsOf: [
-            info("Marked process \(Self.r1) as killed"), info("Updated workflow_runs table for \(Self.r1) to killed"),
-        ], at: 3)
+        lines.insert(
+            contentsOf: [
+                info("Marked process \(Self.r1) as killed"),
+                info("Updated workflow_runs table for \(Self.r1) to killed"),
+            ], at: 3)
         let ranOn = Self.feed(
             lines + [
                 info("Marked process \(Self.r1) as completed"),
@@ -256,7 +266,8 @@ private func debug(_ m: String) -> Call { Call("DEBUG", m) }
         let hung = Self.feed(
             [
                 info("SDK Executor: Starting simple execution for run_id: \(Self.r2), session: \(Self.s2)"),
-                info("Marked process \(Self.r2) as killed"), info("Updated workflow_runs table for \(Self.r2) to killed"),
+                info("Marked process \(Self.r2) as killed"),
+                info("Updated workflow_runs table for \(Self.r2) to killed"),
             ], form)
         #expect(hung[Self.r2]?.currentStatus == .killed)
     }
@@ -325,7 +336,8 @@ private func debug(_ m: String) -> Call { Call("DEBUG", m) }
         #expect(effects("SDK Executor (ISOLATED): Captured tool usage - Edit") == [.toolNames(["Edit"])])  // A13
         #expect(effects("SDK Executor: Captured tool - Glob", "DEBUG") == [.toolNames(["Glob"])])  // A15
         #expect(effects("SDK Executor: Fallback extraction successful - captured 3 tools") == [.toolCount(3)])  // A18
-        #expect(effects("SDK Executor: Extracted token details - Total: 48213") == [.tokens(.total, 48213, .report)])  // A26
+        // A26
+        #expect(effects("SDK Executor: Extracted token details - Total: 48213") == [.tokens(.total, 48213, .report)])
         #expect(effects("Extracted metrics: cost=None, tokens=48213") == [.tokens(.total, 48213, .report)])  // B3n
         #expect(
             effects("Stream processing complete: 10 turns, $0.2103, 7 tool calls")  // C8
@@ -336,9 +348,14 @@ private func debug(_ m: String) -> Call { Call("DEBUG", m) }
                 level: "DEBUG"))  // A27
         #expect(progress.key == .run(Self.r1))
         #expect(progress.effects == [.turns(3, .progress)])
+        // C9
         #expect(
-            extract(Executor.verbose("Updated real-time progress for run \(Self.r1): Turn 4, Cost $0.1200")).effects  // C9
+            extract(Executor.verbose("Updated real-time progress for run \(Self.r1): Turn 4, Cost $0.1200")).effects
                 == [.turns(4, .progress), .cost(nano: 120_000_000, .progress)])
+        let a29 = extract(  // sdk_executor.py @ bfe7bdf0
+            Executor.verbose("SDK Executor: Starting execution for run_id: \(Self.r1), session: \(Self.s1)"))
+        #expect(a29.key == .run(Self.r1))
+        #expect(a29.effects == [.started, .session(Self.s1)])
         // C4 restates the session's stored values, naming no run: matched, not malformed, no effect.
         let c4 = extract(
             Executor.verbose(

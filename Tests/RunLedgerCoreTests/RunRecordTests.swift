@@ -150,7 +150,9 @@ import Testing
         #expect(names.toolCount == 2)
         #expect(!names.toolUsesKnown)
         // stream-json assistant messages show every use, none included.
-        let uses = fold([.toolUse(name: "Read", id: "a"), .toolUsesShown, .toolUse(name: "Read", id: "b"), .toolUsesShown])
+        let uses = fold([
+            .toolUse(name: "Read", id: "a"), .toolUsesShown, .toolUse(name: "Read", id: "b"), .toolUsesShown,
+        ])
         #expect(uses.toolUsesKnown)
         #expect(uses.toolUses == 2)
         #expect(fold([.toolUsesShown]).toolUsesKnown)
@@ -165,7 +167,9 @@ import Testing
         #expect(bare.tokens.byKind.first { $0.kind == "unknown" }?.value == 118_435)
         #expect(bare.tokens.byKind.first { $0.kind == "cache" }?.value == 0)
         // A total split into in and out: the rest is cache (the executor's total includes it).
-        let split = fold([.tokens(.total, 48213, .report), .tokens(.input, 17, .report), .tokens(.output, 1422, .report)])
+        let split = fold([
+            .tokens(.total, 48213, .report), .tokens(.input, 17, .report), .tokens(.output, 1422, .report),
+        ])
         #expect(split.tokens.byKind.first { $0.kind == "cache" }?.value == 46774)
         #expect(split.tokens.byKind.first { $0.kind == "unknown" }?.value == 0)
         #expect(split.tokens.byKind.reduce(0) { $0 + $1.value } == 48213)

@@ -46,16 +46,24 @@ import Testing
         for (id, t) in expected.sorted(by: { $0.key < $1.key }) {
             guard let r = byId[id] else { wrong.append("\(id) (\(t["era"]!) \(t["scenario"]!)) missing"); continue }
             let label = "\(id) (\(t["era"]!) \(t["scenario"]!))"
-            func bad(_ key: String, _ got: Any?) { wrong.append("\(label) \(key): got \(got ?? "nil"), want \(t[key] ?? "nil")") }
+            func bad(_ key: String, _ got: Any?) {
+                wrong.append("\(label) \(key): got \(got ?? "nil"), want \(t[key] ?? "nil")")
+            }
             for key in ["status", "workflow"] where r[key] as? String != t[key] as? String { bad(key, r[key]) }
             // turns_source: "result" / "executor" / null (NSNull in the truth).
             if r["turns_source"] as? String != t["turns_source"] as? String { bad("turns_source", r["turns_source"]) }
-            for key in ["turns", "total_tokens", "tool_count"] where r[key] as? Int != t[key] as? Int { bad(key, r[key]) }
+            for key in ["turns", "total_tokens", "tool_count"] where r[key] as? Int != t[key] as? Int {
+                bad(key, r[key])
+            }
             for key in ["input_tokens", "output_tokens"] where t[key] != nil && r[key] as? Int != t[key] as? Int {
                 bad(key, r[key])
             }
-            for key in ["taskgroup_error", "false_failure"] where r[key] as? Bool != t[key] as? Bool { bad(key, r[key]) }
-            if abs((r["cost_usd"] as? Double ?? -1) - (t["cost_usd"] as! Double)) > 1e-9 { bad("cost_usd", r["cost_usd"]) }
+            for key in ["taskgroup_error", "false_failure"] where r[key] as? Bool != t[key] as? Bool {
+                bad(key, r[key])
+            }
+            if abs((r["cost_usd"] as? Double ?? -1) - (t["cost_usd"] as! Double)) > 1e-9 {
+                bad("cost_usd", r["cost_usd"])
+            }
             // tools: a list where the log names them, null where it prints only a count.
             if let tools = t["tools"] as? [String] {
                 if Set(r["tools"] as? [String] ?? ["<null>"]) != Set(tools) { bad("tools", r["tools"]) }

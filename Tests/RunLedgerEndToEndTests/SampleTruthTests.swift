@@ -52,7 +52,9 @@ import Testing
         #expect(runs.filter { $0["status"] as? String == "completed" }.count == totals["completed"] as? Int)
         #expect(runs.filter { $0["status"] as? String == "failed" }.count == totals["failed"] as? Int)
         #expect(
-            runs.reduce(0) { $0 + ($1["tool_uses"] as? Int ?? ($1["tools"] is NSNull ? 0 : $1["tool_count"] as? Int ?? 0)) }
+            runs.reduce(0) {
+                $0 + ($1["tool_uses"] as? Int ?? ($1["tools"] is NSNull ? 0 : $1["tool_count"] as? Int ?? 0))
+            }
                 == totals["tool_uses_named"] as? Int)
     }
 

@@ -61,6 +61,10 @@ private let anchors: [Rule] = [
     Rule(
         "run.simple.start", "SDK Executor: Starting simple execution for run_id: {run:id}, session: {session:id}",
         key: .run("run"), emits: [.started, .session("session")]),
+    // A29 (bfe7bdf0 → c4235879): the same start, before `execute_simple` had its name.
+    Rule(
+        "run.exec.start", "SDK Executor: Starting execution for run_id: {run:id}, session: {session:id}",
+        key: .run("run"), emits: [.started, .session("session")]),
     Rule(
         "run.log.file", "Created individual log file: {file:rest}",
         emits: [.workflowSessionFile("file")]),

@@ -21,7 +21,9 @@ enum StreamJSON {
             var effects: [Effect] = []
             if let n = integer(v["num_turns"], b) { effects.append(.turns(n, .result)) }
             // Older Claude Code results name it `cost_usd` (claude-code-action's sample-turns.json).
-            if let c = nano(v["total_cost_usd"], b) ?? nano(v["cost_usd"], b) { effects.append(.cost(nano: c, .report)) }
+            if let c = nano(v["total_cost_usd"], b) ?? nano(v["cost_usd"], b) {
+                effects.append(.cost(nano: c, .report))
+            }
             effects += usage(v["usage"], b)
             return Mapped(key: key, effects: effects)
         default:
@@ -36,7 +38,9 @@ enum StreamJSON {
         case "execution_complete", "process_complete":
             var effects: [Effect] = []
             if let s = data?["session_id"]?.stringValue { effects.append(.session(s)) }
-            if let c = nano(data?["total_cost_usd"], b) ?? nano(data?["cost_usd"], b) { effects.append(.cost(nano: c, .report)) }
+            if let c = nano(data?["total_cost_usd"], b) ?? nano(data?["cost_usd"], b) {
+                effects.append(.cost(nano: c, .report))
+            }
             // The result message's `num_turns`, as the executor copied it into the event.
             if let n = integer(data?["total_turns"] ?? data?["num_turns"], b) { effects.append(.turns(n, .result)) }
             effects += usage(data?["usage"], b)

@@ -45,7 +45,8 @@ public enum Metrics {
         "agent_workflow_turns_total", .counter, ["workflow"], "Agent turns of workflow runs, as the logs show them.")
     public static let tokens = MetricSpec(
         "agent_workflow_tokens_total", .counter, ["workflow", "kind"],
-        "Tokens used by workflow runs, by kind (cache: cache tokens whose split the log does not give; unknown: a total the log does not split).")
+        "Tokens used by workflow runs, by kind (cache: cache tokens whose split the log does not give; unknown: a total the log does not split)."
+    )
     public static let toolUses = MetricSpec(
         "agent_workflow_tool_uses_total", .counter, ["workflow", "tool"],
         "Tool uses by workflow runs, by tool (rare tools beyond the cap are counted as other).")
