@@ -146,6 +146,30 @@ private func debug(_ m: String) -> Call { Call("DEBUG", m) }
         #expect(p[Self.r1]?.taskgroupError == true)
     }
 
+    @Test(arguments: Form.allCases) func m1EndsThatNameNoRunResolveAsTheirRunsAreKnown(form: Form) {
+        // The failed run ends first: its thread writes no line naming it (`AUTO-COMMIT: ⏭️  SKIPPED`);
+        // the second's auto-commit line names it, so the first end was the other run's.
+        let lines =
+            Self.m1Start(Self.r1, Self.db1) + Self.m1Start(Self.r2, Self.db2)
+            + Self.m1Burst(cost: "0.2000", turns: 2, tools: []) + Self.m1End(Self.s1, "failed", workflow: "claude")
+            + [info("📝 AUTO-COMMIT: ⏭️  SKIPPED - Conditions not met")]
+            + Self.m1Burst(cost: "0.5000", turns: 3, tools: ["Edit"]) + Self.m1End(Self.s2, "completed", workflow: "lina")
+            + [info("📝 AUTO-COMMIT: ✅ SUCCESS for run \(Self.r2): c6f316e9e4cd4150a748683d4eb614019aee1162")]
+        let p = Self.feed(lines, form)
+        #expect(p[Self.r2]?.currentStatus == .completed)
+        #expect(p[Self.r2]?.workflowName == "lina")
+        #expect(p[Self.r1]?.currentStatus == .failed)
+        #expect(p[Self.r1]?.workflowName == "claude")
+        // Two runs that ended alike, with nothing to tell them apart, still end.
+        let alike = Self.feed(
+            Self.m1Start(Self.r1, Self.db1) + Self.m1Start(Self.r2, Self.db2)
+                + Self.m1End(Self.s1, "failed", workflow: "claude") + Self.m1End(Self.s2, "failed", workflow: "lina"),
+            form)
+        #expect(alike[Self.r1]?.currentStatus == .failed)
+        #expect(alike[Self.r2]?.currentStatus == .failed)
+        #expect(alike[Self.r1]?.attribution == .ambiguous)
+    }
+
     // MARK: 15922818 → 57e89ef4 (b1, the first pip release): M2's completion line without tokens
 
     /// sdk_execution_strategies.py, sdk_metrics_handler.py, sdk_process_manager.py, agent.py @ e6b20970.

@@ -64,10 +64,11 @@ extension Correlator {
         state.segments[state.segments.count - 1].namedRun = id
     }
 
-    /// A line naming an orphan run right after an orphan end says whose end it was.
+    /// A line naming an orphan run right after an orphan end says whose end it was: the latest one held
+    /// (the same thread writes it next, after its `Background workflow` line).
     func claimOrphanEnd(by id: String, into out: inout [Attributed]) {
         guard !state.orphanEnds.isEmpty, state.orphans.contains(where: { $0.runId == id }) else { return }
-        let held = state.orphanEnds.removeFirst()
+        let held = state.orphanEnds.removeLast()
         end(id, held, nameFollows: false, into: &out)
         out.append(.markAmbiguous(id: id))
         settleOrphanEnds(into: &out)
@@ -81,11 +82,14 @@ extension Correlator {
             out.append(.markAmbiguous(id: id))
             return
         }
+        // Every such run has ended: if they ended alike, each ended so (whose workflow name was whose is
+        // not known, so none is given).
+        func status(_ f: PendingFact) -> [Effect] { f.effects.filter { if case .ended = $0 { true } else { false } } }
         guard !state.orphans.isEmpty, state.orphanEnds.count == state.orphans.count,
-            let first = state.orphanEnds.first, state.orphanEnds.allSatisfy({ $0.effects == first.effects })
+            let first = state.orphanEnds.first.map(status), state.orphanEnds.allSatisfy({ status($0) == first })
         else { return }
         for orphan in state.orphans {
-            end(orphan.runId, first, nameFollows: false, into: &out)
+            end(orphan.runId, PendingFact(effects: first, timeMs: nil), nameFollows: false, into: &out)
             out.append(.markAmbiguous(id: orphan.runId))
         }
         state.orphanEnds.removeAll()
