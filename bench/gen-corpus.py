@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Benchmark corpora: tools/gen-executor-log.py (all three executor releases, all envelopes, concurrent
+"""Benchmark corpora: tools/gen-executor-log.py (every executor release era, all envelopes, concurrent
 runs, status polls, access-log and traceback noise), with an optional wider set of workflow names so
 that `/metrics` can be measured with many series.
 
-    bench/gen-corpus.py --runs 31000 --seed 1 --log F --truth T [--workflows 130]
+    bench/gen-corpus.py --runs 24000 --seed 1 --log F --truth T [--workflows 130]
 """
 import argparse
 import importlib.util
