@@ -7,20 +7,8 @@ extension CorrelatorState {
         var w = JSONWriter()
         w.beginObject()
         w.key(literal: "ambiguousOwed"); w.int(Int64(ambiguousOwed))
-        w.key(literal: "ambiguousSessions")
-        w.beginArray()
-        for id in ambiguousSessions { w.string(id) }
-        w.endArray()
-        w.key(literal: "awaitingWorkflow")
-        w.beginArray()
-        for a in awaitingWorkflow {
-            w.beginObject()
-            w.key(literal: "line"); w.int(a.line)
-            if let follows = a.nameFollows { w.key(literal: "nameFollows"); w.bool(follows) }
-            w.key(literal: "runId"); w.string(a.runId)
-            w.endObject()
-        }
-        w.endArray()
+        w.key(literal: "ambiguousSessions"); w.strings(ambiguousSessions)
+        w.key(literal: "awaitingWorkflow"); w.awaiting(awaitingWorkflow)
         if let c = continuation {
             w.key(literal: "continuation")
             w.beginObject()
@@ -42,24 +30,10 @@ extension CorrelatorState {
         }
         w.endArray()
         w.key(literal: "orphanEnds"); w.raw(orphanEnds.isEmpty ? "[]" : try encode(orphanEnds))
-        w.key(literal: "orphans")
-        w.beginArray()
-        for a in orphans {
-            w.beginObject()
-            w.key(literal: "line"); w.int(a.line)
-            w.key(literal: "runId"); w.string(a.runId)
-            w.endObject()
-        }
-        w.endArray()
-        w.key(literal: "recentlyEnded")
-        w.beginArray()
-        for id in recentlyEnded { w.string(id) }
-        w.endArray()
+        w.key(literal: "orphans"); w.awaiting(orphans)
+        w.key(literal: "recentlyEnded"); w.strings(recentlyEnded)
         w.key(literal: "segments"); w.raw(segments.isEmpty ? "[]" : try encode(segments))
-        w.key(literal: "streamsInFlight")
-        w.beginArray()
-        for id in streamsInFlight { w.string(id) }
-        w.endArray()
+        w.key(literal: "streamsInFlight"); w.strings(streamsInFlight)
         w.key(literal: "workflowHints")
         w.beginArray()
         for h in workflowHints {
@@ -71,5 +45,19 @@ extension CorrelatorState {
         w.endArray()
         w.endObject()
         return w.text
+    }
+}
+
+extension JSONWriter {
+    fileprivate mutating func awaiting(_ list: [CorrelatorState.Awaiting]) {
+        beginArray()
+        for a in list {
+            beginObject()
+            key(literal: "line"); int(a.line)
+            if let follows = a.nameFollows { key(literal: "nameFollows"); bool(follows) }
+            key(literal: "runId"); string(a.runId)
+            endObject()
+        }
+        endArray()
     }
 }

@@ -17,15 +17,10 @@ extension RunRecord {
         w.beginObject()
         for (source, fields) in mismatch.sorted(by: { $0.key < $1.key }) {
             w.key(source)
-            w.beginArray()
-            for f in fields { w.string(f) }
-            w.endArray()
+            w.strings(fields)
         }
         w.endObject()
-        w.key(literal: "recentToolIds")
-        w.beginArray()
-        for id in recentToolIds { w.string(id) }
-        w.endArray()
+        w.key(literal: "recentToolIds"); w.strings(recentToolIds)
         w.key(literal: "reported")
         w.beginObject()
         for (source, r) in reported.sorted(by: { $0.key < $1.key }) {

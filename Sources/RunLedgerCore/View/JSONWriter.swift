@@ -85,11 +85,16 @@ public struct JSONWriter {
         beginObject()
         for (key, strings) in lists.sorted(by: { $0.key < $1.key }) {
             self.key(key)
-            beginArray()
-            for s in strings { string(s) }
-            endArray()
+            self.strings(strings)
         }
         endObject()
+    }
+
+    /// An array of strings.
+    public mutating func strings(_ list: [String]) {
+        beginArray()
+        for s in list { string(s) }
+        endArray()
     }
 
     public mutating func bool(_ b: Bool) { value(b ? "true" : "false") }
