@@ -48,7 +48,7 @@ public final class LiveMetrics: @unchecked Sendable {
         lock.withLock {
             histogramText = nil
             for (key, d) in delta where d != 0 {
-                set(key, (values[key] ?? 0) + d)
+                set(key, (values[key] ?? 0).saturatingAdd(d))
             }
         }
     }
@@ -133,7 +133,8 @@ public final class LiveMetrics: @unchecked Sendable {
             // A counter cannot be set; re-create it at the exact total (the ledger is the truth).
             if let old = counters[key] { registry.unregisterCounter(old) }
             let c = registry.makeCounter(name: spec.name, labels: labels, help: spec.help)
-            if spec.divisor == 1 { c.increment(by: value) } else if shown > 0 { c.increment(by: shown) }
+            // swift-prometheus traps on a negative increment; a ledger total is never below 0.
+            if spec.divisor == 1 { c.increment(by: max(0, value)) } else if shown > 0 { c.increment(by: shown) }
             counters[key] = c
         case .histogram:
             break

@@ -180,7 +180,7 @@ public final class Ledger {
     private lazy var insertUnattributed = try! db.prepare(
         "INSERT INTO unattributed(source, line, reason, facts) VALUES (?, ?, ?, ?)")
     private lazy var addRollup = try! db.prepare(
-        "INSERT INTO rollups(series, value) VALUES (?, ?) ON CONFLICT(series) DO UPDATE SET value = value + excluded.value"
+        "INSERT INTO rollups(series, value) VALUES (?, ?) ON CONFLICT(series) DO UPDATE SET value = CAST(value + excluded.value AS INTEGER)"
     )
     private lazy var insertAlert = try! db.prepare(
         "INSERT OR IGNORE INTO outbox(dedup_key, kind, run_id, alert, raised_at_ms) VALUES (?, ?, ?, ?, ?)")

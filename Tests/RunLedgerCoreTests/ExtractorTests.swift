@@ -236,3 +236,55 @@ import Testing
         }
     }
 }
+
+/// Issue 13, finding 1: a number no run can have makes its line malformed, with the reason, wherever
+/// it is read (text rules, stream-json, per-run JSONL, SDK reprs); before, JSON and repr numbers were
+/// not checked and a negative count made a counter decrease, which trapped on every restart.
+@Suite struct NumberRangeTests {
+    @Test(arguments: [
+        (
+            #"Claude output: {"type":"result","num_turns":3,"total_cost_usd":0.5,"session_id":"s","usage":{"input_tokens":-5}}"#,
+            "input_tokens -5 is negative"
+        ),
+        (#"{"type":"result","num_turns":-1,"session_id":"s"}"#, "num_turns -1 is negative"),
+        (
+            #"{"type":"result","num_turns":99999999999999999999,"session_id":"s"}"#,
+            "num_turns 99999999999999999999 is not a count"
+        ),
+        (#"{"type":"result","total_cost_usd":1e9,"session_id":"s"}"#, "total_cost_usd 1e9 is over 100,000 USD"),
+        (
+            #"{"timestamp": "t", "run_id": "r", "event_type": "execution_complete", "data": {"total_cost_usd": -1}}"#,
+            "total_cost_usd -1 is negative"
+        ),
+        (
+            "SDK Executor: Captured final metrics during streaming - Cost: $0.1000, Turns: 999999999999999999",
+            "turns '999999999999999999' is over 10^12"
+        ),
+        (
+            "SDK Executor: Captured final metrics during streaming - Cost: $9223372036.85, Turns: 4",
+            "is over 100,000 USD"
+        ),
+        ("  - Tokens: -48213 total", "tokens '-48213' is negative"),
+    ])
+    func aNumberNoRunCanHaveMakesTheLineMalformed(line: String, reason: String) {
+        let x = extract(Executor.verbose(line))
+        #expect(x.result == .malformed, "\(line)")
+        #expect(x.effects.isEmpty)
+        #expect(x.problem?.contains(reason) == true, "\(x.problem ?? "no problem")")
+    }
+
+    @Test func anSDKReprCountMustBeInRangeToo() {
+        let line =
+            #"{"timestamp": "t", "run_id": "r", "event_type": "claude_message", "data": {"message": "ResultMessage(subtype='success', num_turns=-3, total_cost_usd=0.25)"}}"#
+        let x = extract(line)
+        #expect(x.result == .malformed)
+        #expect(x.problem?.contains("num_turns -3 is negative") == true, "\(x.problem ?? "")")
+    }
+
+    @Test func valuesAtTheLimitsAreRead() {
+        let x = extract(
+            Executor.verbose(
+                "SDK Executor: Captured final metrics during streaming - Cost: $100000, Turns: 1000000000000"))
+        #expect(x.effects == [.cost(nano: ValueLimits.costNano, .report), .turns(ValueLimits.count, .result)])
+    }
+}

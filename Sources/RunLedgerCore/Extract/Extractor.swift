@@ -184,6 +184,19 @@ public final class Extractor {
         func range(_ name: String) -> Range<Int> { captures[c.template.holeNames.lastIndex(of: name)!] }
         func text(_ name: String) -> String { Self.trimmedText(b, range(name)) }
         func bad(_ why: String) -> Extraction { malformed(index, env.timeMs, "\(c.rule.name): \(why)") }
+        var problem: String?
+        /// A count of one run (`ValueLimits`); nil with `problem` set when the capture is none.
+        func count(_ name: String, _ what: String) -> Int64? {
+            guard let v = NumberParser.int(b, range(name)) else {
+                problem = "\(what) '\(text(name))' is not a count"
+                return nil
+            }
+            if let why = ValueLimits.countProblem(v) {
+                problem = "\(what) '\(text(name))' \(why)"
+                return nil
+            }
+            return v
+        }
 
         if c.rule.role == .unreadable { return bad("content not in the log") }
         guard Self.isValidUTF8(b, env.message) else { return bad("not UTF-8") }
@@ -209,19 +222,14 @@ public final class Extractor {
             case .session(let n): out.effects.append(.session(text(n)))
             case .workflow(let n, let rank): out.effects.append(.workflow(text(n), rank))
             case .cost(let n, let rank):
-                guard let v = NumberParser.nano(b, range(n)), v >= 0 else {
-                    return bad("cost '\(text(n))' is not a number")
-                }
+                guard let v = NumberParser.nano(b, range(n)) else { return bad("cost '\(text(n))' is not a number") }
+                if let why = ValueLimits.costProblem(v) { return bad("cost '\(text(n))' \(why)") }
                 out.effects.append(.cost(nano: v, rank))
             case .turns(let n, let rank):
-                guard let v = NumberParser.int(b, range(n)), v >= 0 else {
-                    return bad("turns '\(text(n))' is not a count")
-                }
+                guard let v = count(n, "turns") else { return bad(problem!) }
                 out.effects.append(.turns(v, rank))
             case .tokens(let field, let n, let rank):
-                guard let v = NumberParser.int(b, range(n)), v >= 0 else {
-                    return bad("tokens '\(text(n))' is not a count")
-                }
+                guard let v = count(n, "tokens") else { return bad(problem!) }
                 out.effects.append(.tokens(field, v, rank))
             case .toolUse(let n, let id):
                 let name = text(n)
@@ -235,15 +243,16 @@ public final class Extractor {
                 guard let names = PythonRepr.strings(b, range(n)) else { return bad("tool list is not a Python list") }
                 out.effects.append(.toolNames(names))
             case .toolCount(let n):
-                guard let v = NumberParser.int(b, range(n)), v >= 0 else {
-                    return bad("tool count '\(text(n))' is not a count")
-                }
+                guard let v = count(n, "tool count") else { return bad(problem!) }
                 out.effects.append(.toolCount(v))
             case .taskgroupError: out.effects.append(.taskgroupError)
             case .report(let source, let cost, let tokens, let turns, let tools):
                 guard let c = NumberParser.nano(b, range(cost)), let k = NumberParser.int(b, range(tokens)),
                     let t = NumberParser.int(b, range(turns)), let u = NumberParser.int(b, range(tools))
                 else { return bad("report values are not numbers") }
+                if let why = ValueLimits.costProblem(c) ?? [k, t, u].lazy.compactMap(ValueLimits.countProblem).first {
+                    return bad("a report value \(why)")
+                }
                 out.effects.append(.report(source: source, Report(costNano: c, totalTokens: k, turns: t, tools: u)))
             case .workflowSessionFile(let n):
                 let file = text(n)
@@ -257,6 +266,7 @@ public final class Extractor {
                 guard let value = JSONReader.parse(b, range(n)), let mapped = StreamJSON.map(value, b) else {
                     return bad("not a complete JSON object")
                 }
+                if let why = mapped.problem { return bad(why) }
                 if out.key == nil { out.key = mapped.key }
                 out.effects += mapped.effects
             }

@@ -9,21 +9,46 @@
 /// Only the structure is read (`PythonRepr`): a text or a result that mentions `ToolUseBlock(` or
 /// `num_turns=` is never taken for one. Anything else yields no effects.
 enum SDKMessageRepr {
-    static func effects(_ b: Bytes) -> [Effect] {
-        guard let message = PythonRepr.call(b, 0..<b.count) else { return [] }
+    static func effects(_ b: Bytes) -> [Effect] { checkedEffects(b).effects }
+
+    /// The effects, and the first number no run can have (`ValueLimits`), which makes the line malformed.
+    static func checkedEffects(_ b: Bytes) -> (effects: [Effect], problem: String?) {
+        guard let message = PythonRepr.call(b, 0..<b.count) else { return ([], nil) }
         switch message.name {
         case "ResultMessage": return result(message.arguments, b)
-        case "AssistantMessage": return toolUses(message.arguments, b) + [.toolUsesShown]
-        default: return []
+        case "AssistantMessage":
+            var effects = toolUses(message.arguments, b)
+            effects.append(.toolUsesShown)
+            return (effects, nil)
+        default: return ([], nil)
         }
     }
 
     /// The same facts as a stream-json `result` object (`StreamJSON`), with the session it names.
-    private static func result(_ arguments: [String: Range<Int>], _ b: Bytes) -> [Effect] {
+    private static func result(_ arguments: [String: Range<Int>], _ b: Bytes) -> ([Effect], String?) {
         var effects: [Effect] = []
+        var problem: String?
+        func checked(_ r: Range<Int>, _ field: String, _ value: Int64?, _ limit: (Int64) -> String?) -> Int64? {
+            guard let value else {
+                problem = problem ?? "\(field) \(b.string(r)) is not a number"
+                return nil
+            }
+            if let why = limit(value) {
+                problem = problem ?? "\(field) \(b.string(r)) \(why)"
+                return nil
+            }
+            return value
+        }
         if let r = arguments["session_id"], let s = PythonRepr.string(b, r) { effects.append(.session(s)) }
-        if let r = arguments["num_turns"], let n = NumberParser.int(b, r) { effects.append(.turns(n, .result)) }
-        if let r = arguments["total_cost_usd"] ?? arguments["cost_usd"], let c = NumberParser.nano(b, r) {
+        if let r = arguments["num_turns"], !isNone(b, r),
+            let n = checked(r, "num_turns", NumberParser.int(b, r), ValueLimits.countProblem)
+        {
+            effects.append(.turns(n, .result))
+        }
+        if let (key, r) = [("total_cost_usd", arguments["total_cost_usd"]), ("cost_usd", arguments["cost_usd"])]
+            .lazy.compactMap({ k, r in r.flatMap { isNone(b, $0) ? nil : (k, $0) } }).first,
+            let c = checked(r, key, NumberParser.nano(b, r), ValueLimits.costProblem)
+        {
             effects.append(.cost(nano: c, .report))
         }
         if let r = arguments["usage"], let usage = PythonRepr.dictionary(b, r) {
@@ -32,11 +57,15 @@ enum SDKMessageRepr {
                 ("cache_creation_input_tokens", .cacheCreation), ("cache_read_input_tokens", .cacheRead),
             ]
             for (key, field) in fields {
-                if let v = usage[key], let n = NumberParser.int(b, v) { effects.append(.tokens(field, n, .report)) }
+                if let v = usage[key], let n = checked(v, key, NumberParser.int(b, v), ValueLimits.countProblem) {
+                    effects.append(.tokens(field, n, .report))
+                }
             }
         }
-        return effects
+        return (effects, problem)
     }
+
+    private static func isNone(_ b: Bytes, _ r: Range<Int>) -> Bool { b.string(r) == "None" }
 
     private static func toolUses(_ arguments: [String: Range<Int>], _ b: Bytes) -> [Effect] {
         guard let content = arguments["content"], let items = PythonRepr.list(b, content) else { return [] }

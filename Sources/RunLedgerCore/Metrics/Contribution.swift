@@ -41,7 +41,8 @@ public enum Contribution {
             v[SeriesKey(Metrics.tokens.name, [wf, kind]), default: 0] += n
         }
         for tool in r.tools {
-            v[SeriesKey(Metrics.toolUses.name, [wf, labeler.label(tool.name)]), default: 0] += tool.uses
+            let key = SeriesKey(Metrics.toolUses.name, [wf, labeler.label(tool.name)])
+            v[key] = (v[key] ?? 0).saturatingAdd(tool.uses)
         }
     }
 

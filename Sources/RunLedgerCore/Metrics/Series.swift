@@ -29,7 +29,7 @@ public typealias SeriesValues = [SeriesKey: Int64]
 extension Dictionary where Key == SeriesKey, Value == Int64 {
     /// Adds `other` times `sign`, dropping series that become 0 only when they were absent before.
     public mutating func add(_ other: SeriesValues, sign: Int64 = 1) {
-        for (k, v) in other { self[k, default: 0] += v * sign }
+        for (k, v) in other { self[k] = (self[k] ?? 0).saturatingAdd(sign < 0 ? v.saturatingNegated : v) }
     }
 }
 

@@ -81,7 +81,10 @@ public struct SeriesTally {
         if r.taskgroupError { slots[base + Slot.taskgroup] += 1 }
     }
 
-    public mutating func add(_ key: SeriesKey, _ value: Int64) { loose[key, default: 0] += value }
+    public mutating func add(_ key: SeriesKey, _ value: Int64) { loose[key] = (loose[key] ?? 0).saturatingAdd(value) }
+
+    @inline(__always)
+    private mutating func add(_ slot: Int, _ value: Int64) { slots[slot] = slots[slot].saturatingAdd(value) }
 
     /// The labels `Contribution.of(r)` gives `r`'s tools, asked for now: the labeler admits tools in the
     /// order it is first asked, so callers that add `r` later ask here first to keep that order.
@@ -91,15 +94,17 @@ public struct SeriesTally {
     }
 
     private mutating func addMetrics(_ r: RunRecord, base: Int, sign: Int64, tools labeler: inout ToolLabeler) {
-        slots[base + Slot.cost] += r.cost * sign
-        slots[base + Slot.turns] += r.turnCount * sign
+        // Values saturate (`ValueLimits`); counts of runs (±1 each) cannot come near overflowing.
+        add(base + Slot.cost, r.cost * sign)
+        add(base + Slot.turns, r.turnCount * sign)
         for (j, part) in r.tokens.byKind.enumerated() where part.value != 0 {
-            slots[base + Slot.tokens + Self.tokenSlot[j]] += part.value * sign
+            add(base + Slot.tokens + Self.tokenSlot[j], part.value * sign)
         }
         guard !r.tools.isEmpty else { return }
         let wf = base / Self.slotsPerWorkflow
         for tool in r.tools {
-            toolUses[ToolKey(workflow: wf, tool: labeler.label(tool.name)), default: 0] += tool.uses * sign
+            let key = ToolKey(workflow: wf, tool: labeler.label(tool.name))
+            toolUses[key] = (toolUses[key] ?? 0).saturatingAdd(tool.uses * sign)
         }
     }
 
@@ -110,7 +115,7 @@ public struct SeriesTally {
         let n = spec.buckets.count
         for k in 0..<n where x <= spec.buckets[k] { slots[at + k] += sign }
         slots[at + n] += sign
-        slots[at + n + 1] += value * sign
+        add(at + n + 1, value * sign)
         slots[at + n + 2] += sign
     }
 
@@ -130,11 +135,13 @@ public struct SeriesTally {
         for (i, wf) in workflowNames.enumerated() {
             let base = i * Self.slotsPerWorkflow
             for s in 0..<Self.slotsPerWorkflow where slots[base + s] != 0 {
-                out[Self.key(s, wf), default: 0] += slots[base + s]
+                let key = Self.key(s, wf)
+                out[key] = (out[key] ?? 0).saturatingAdd(slots[base + s])
             }
         }
         for (k, v) in toolUses where v != 0 {
-            out[SeriesKey(Metrics.toolUses.name, [workflowNames[k.workflow], k.tool]), default: 0] += v
+            let key = SeriesKey(Metrics.toolUses.name, [workflowNames[k.workflow], k.tool])
+            out[key] = (out[key] ?? 0).saturatingAdd(v)
         }
         return out.filter { $0.value != 0 }
     }
