@@ -21,6 +21,9 @@ public struct SourceUpdate: Sendable {
     public var notices: [String] = []
     /// The change of every ledger-derived series committed by this pass.
     public var changes: SeriesValues = [:]
+    /// The ledger failed in this pass (a commit on a full disk): what it committed before the failure is
+    /// not in `changes`, so the live metrics must be read again from the ledger.
+    public var resync = false
 }
 
 /// Follows files like `tail -F`, and journals through sd-journal: by name, across rename rotation (the old file is drained before the
@@ -125,7 +128,8 @@ public final class Follower {
         let text = "\(error)"
         let first = reportedErrors[name] != text
         reportedErrors[name] = text
-        return SourceUpdate(source: name, up: false, detail: text, notices: first ? [text] : [])
+        return SourceUpdate(
+            source: name, up: false, detail: text, notices: first ? [text] : [], resync: error is LedgerError)
     }
 
     private func pass(_ path: String) -> SourceUpdate {

@@ -20,6 +20,8 @@ public final class LiveMetrics: @unchecked Sendable {
     /// The histograms' exposition, kept until a commit changes the ledger's values: building it looks
     /// up some 5,000 series at 10k series, a fifth of a scrape, and histograms change only in `apply`.
     private var histogramText: String?
+    /// The series exported at 0 from the first scrape.
+    private let zeroSeries: SeriesValues
     private lazy var outboxPending: Gauge = registry.makeGauge(
         name: Metrics.outboxPending.name, help: Metrics.outboxPending.help)
 
@@ -28,11 +30,13 @@ public final class LiveMetrics: @unchecked Sendable {
     ///   - workflows: workflows exported at 0 from the first scrape.
     ///   - sources: sources exported at 0 on `runledger_lines_total` from the first scrape.
     public init(rollups: SeriesValues, workflows: [String], sources: [String], version: String) {
-        var initial: SeriesValues = [:]
-        for wf in Set(workflows + ["unknown"]) { for key in Contribution.zeroSeries(workflow: wf) { initial[key] = 0 } }
+        var zero: SeriesValues = [:]
+        for wf in Set(workflows + ["unknown"]) { for key in Contribution.zeroSeries(workflow: wf) { zero[key] = 0 } }
         for s in sources {
-            for r in LineResult.allCases { initial[SeriesKey(Metrics.lines.name, [s, r.rawValue])] = 0 }
+            for r in LineResult.allCases { zero[SeriesKey(Metrics.lines.name, [s, r.rawValue])] = 0 }
         }
+        zeroSeries = zero
+        var initial = zero
         initial.add(rollups)
         lock.withLock {
             for (key, value) in initial { set(key, value) }
@@ -40,6 +44,18 @@ public final class LiveMetrics: @unchecked Sendable {
         registry.makeGauge(name: Metrics.buildInfo.name, labels: [("version", version)], help: Metrics.buildInfo.help)
             .set(1.0)
         outboxPending.set(0.0)
+    }
+
+    /// Sets every ledger-derived series to the ledger's sums again (after a commit failed part-way, the
+    /// changes of the commits before it were not reported).
+    public func reset(rollups: SeriesValues) {
+        var exact = zeroSeries
+        exact.add(rollups)
+        lock.withLock {
+            histogramText = nil
+            for key in values.keys where exact[key] == nil { exact[key] = 0 }
+            for (key, value) in exact where values[key] != value { set(key, value) }
+        }
     }
 
     /// Applies the change of one commit.

@@ -54,7 +54,7 @@ struct Serve: AsyncParsableCommand {
             let board = SourceBoard(sources: follower.sourceNames)
             var logger = Logger(label: "runledger")
             logger.logLevel = .info
-            let publisher = SourcePublisher(metrics: metrics, board: board, logger: logger)
+            let publisher = SourcePublisher(metrics: metrics, board: board, logger: logger, ledger: ledger)
             // File reads, journal waits, libcurl and SQLite block: each loop gets a thread of its own.
             let ingest = ThreadService(name: "runledger-ingest") { stop in follower.run(until: stop, publisher.publish)
             }
@@ -147,9 +147,16 @@ struct SourcePublisher {
     let metrics: LiveMetrics
     let board: SourceBoard
     let logger: Logger
+    /// Read again after a failed commit, on the follower's thread (the ledger's own connection).
+    let ledger: Ledger
 
     func publish(_ u: SourceUpdate) {
-        metrics.apply(u.changes)
+        if u.resync, let rollups = try? ledger.rollups() {
+            // The ledger is the truth: the live metrics equal it again before the next scrape.
+            metrics.reset(rollups: rollups)
+        } else {
+            metrics.apply(u.changes)
+        }
         metrics.setSourceUp(u.source, u.up)
         if u.up { metrics.setSourceLag(u.source, bytes: u.lagBytes) }
         board.update(u.source) {
