@@ -16,9 +16,13 @@ public final class Correlator {
         public var links = 2048
         public var continuationLines: Int64 = 32
         public var awaitingLines: Int64 = 200
+        /// How many lines after an agent's end line its `Background workflow … completed` line may come.
+        public var nameLines: Int64 = 12
         /// How far before a run's end line its status line (`RuleRole.preEnd`) may be.
         public var preEndLines: Int64 = 8
-        public var hintLines: Int64 = 500
+        /// How far before its run's start line the access log's `POST …/run/NAME` may be: a hint left by a
+        /// start line that never came must not name the next run.
+        public var hintLines: Int64 = 8
         public var burstLines: Int64 = 50_000
         public var burstFacts = 20_000
         public init() {}
@@ -42,7 +46,11 @@ public final class Correlator {
     public func process(_ x: Extraction, into out: inout [Attributed]) {
         state.line += 1
         expire(into: &out)
-        guard x.result == .matched, x.rule >= 0 else { return }
+        guard x.rule >= 0 else { return }
+        guard x.result == .matched else {
+            if x.result == .malformed { cut(rules[x.rule].role, into: &out) }
+            return
+        }
         let rule = rules[x.rule]
         switch rule.role {
         case .restart:
@@ -79,10 +87,7 @@ public final class Correlator {
             guard let id = resolve(x.key) else { return }
             link(x.effects, to: id)
             out.append(.run(id: id, effects: x.effects, timeMs: x.timeMs, attribution: .exact))
-            if !state.workflowHints.isEmpty {
-                let hint = state.workflowHints.removeFirst().name
-                out.append(.run(id: id, effects: [.workflow(hint, .hint)], timeMs: x.timeMs, attribution: .exact))
-            }
+            takeHint(for: id, x.timeMs, into: &out)
         case .endAnchor, .lateEndAnchor:
             state.continuation = nil
             guard let id = resolve(x.key) else {
@@ -137,6 +142,7 @@ public final class Correlator {
             if let id = resolve(x.key) {
                 link(x.effects, to: id)
                 out.append(.run(id: id, effects: x.effects, timeMs: x.timeMs, attribution: .exact))
+                if x.effects.contains(.started) { takeHint(for: id, x.timeMs, into: &out) }
                 if rule.claimsOrphanEnd { claimOrphanEnd(by: id, into: &out) }
                 if rule.namesBurst { nameBurst(id) }
             } else if case .dbId? = x.key {
@@ -153,6 +159,17 @@ public final class Correlator {
         case .unreadable, .ignored:
             break
         }
+    }
+
+    /// The access log's `POST …/run/NAME` names the next run to start: a run's first start line takes it
+    /// (any of its start lines: the route's record, or the executor's own when the record's line is lost).
+    private func takeHint(for id: String, _ timeMs: Int64?, into out: inout [Attributed]) {
+        guard !state.hinted.contains(id) else { return }
+        state.hinted.append(id)
+        if state.hinted.count > 64 { state.hinted.removeFirst() }
+        guard !state.workflowHints.isEmpty else { return }
+        let hint = state.workflowHints.removeFirst().name
+        out.append(.run(id: id, effects: [.workflow(hint, .hint)], timeMs: timeMs, attribution: .exact))
     }
 
     // MARK: Links
@@ -297,9 +314,40 @@ public final class Correlator {
         state.segments.removeAll()
     }
 
+    /// A line of this role was there but cannot be read (cut off, mangled): what it would have closed or
+    /// taken is dropped, so that no other run gets it (issue 13: one cut `Background workflow` line had
+    /// shifted the names of hundreds of later runs by one).
+    private func cut(_ role: RuleRole, into out: inout [Attributed]) {
+        switch role {
+        case .endAnchor, .orphanEnd:
+            // A run ended here, whose is not known: its burst is not the next run's.
+            state.continuation = nil
+            flushBurst(reason: "cut-end", into: &out)
+        case .startAnchor:
+            if !state.workflowHints.isEmpty { state.workflowHints.removeFirst() }
+        case .lateEndAnchor where state.endStatus != nil:
+            // The stream-json path's end (its status line came just before): the burst was that run's.
+            state.endStatus = nil
+            state.endStatusLine = nil
+            flushBurst(reason: "cut-end", into: &out)
+        case .postEnd:
+            if let i = state.awaitingWorkflow.firstIndex(where: { $0.nameFollows == true }) {
+                state.awaitingWorkflow[i].nameFollows = nil
+            }
+        default:
+            break
+        }
+    }
+
     private func expire(into out: inout [Attributed]) {
         let now = state.line
         if let c = state.continuation, now - c.line > limits.continuationLines { state.continuation = nil }
+        // The agent names a run's workflow within a few lines of its end; a name line lost without a trace
+        // must not shift the names of runs that end later.
+        for i in state.awaitingWorkflow.indices
+        where state.awaitingWorkflow[i].nameFollows == true && now - state.awaitingWorkflow[i].line > limits.nameLines {
+            state.awaitingWorkflow[i].nameFollows = nil
+        }
         while let a = state.awaitingWorkflow.first, now - a.line > limits.awaitingLines {
             state.awaitingWorkflow.removeFirst()
             out.append(.run(id: a.runId, effects: [.workflowUnknown], timeMs: nil, attribution: .exact))

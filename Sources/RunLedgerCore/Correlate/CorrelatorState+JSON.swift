@@ -18,6 +18,7 @@ extension CorrelatorState {
         }
         if let endStatus { w.key(literal: "endStatus"); w.raw(try encode(endStatus)) }
         if let endStatusLine { w.key(literal: "endStatusLine"); w.int(endStatusLine) }
+        w.key(literal: "hinted"); w.strings(hinted)
         w.key(literal: "line"); w.int(line)
         w.key(literal: "links")
         w.beginArray()

@@ -82,6 +82,8 @@ public struct CorrelatorState: Codable, Sendable, Equatable {
     /// A status line waiting for the end line that names its run (`RuleRole.preEnd`), and its line.
     var endStatus: PendingFact?
     var endStatusLine: Int64?
+    /// The last runs that took (or passed) a workflow hint: a run's second start line takes none.
+    var hinted: [String] = []
     /// Stream-json runs started and not ended (`RuleRole.streamStart`), oldest first.
     var streamsInFlight: [String] = []
     /// Unlinked sessions whose lines were found mixed with another run's: their lines stay unknown.
@@ -136,7 +138,7 @@ public struct CorrelatorState: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case line, links, segments, continuation, awaitingWorkflow, workflowHints, ambiguousOwed
         case orphans, orphanEnds, recentlyEnded, ambiguousSessions, endStatus, endStatusLine
-        case streamsInFlight
+        case streamsInFlight, hinted
     }
 
     public init(from decoder: any Decoder) throws {
@@ -156,6 +158,7 @@ public struct CorrelatorState: Codable, Sendable, Equatable {
         endStatus = try c.decodeIfPresent(PendingFact.self, forKey: .endStatus)
         endStatusLine = try c.decodeIfPresent(Int64.self, forKey: .endStatusLine)
         streamsInFlight = try c.decodeIfPresent([String].self, forKey: .streamsInFlight) ?? []
+        hinted = try c.decodeIfPresent([String].self, forKey: .hinted) ?? []
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -174,6 +177,7 @@ public struct CorrelatorState: Codable, Sendable, Equatable {
         try c.encodeIfPresent(endStatus, forKey: .endStatus)
         try c.encodeIfPresent(endStatusLine, forKey: .endStatusLine)
         try c.encode(streamsInFlight, forKey: .streamsInFlight)
+        try c.encode(hinted, forKey: .hinted)
     }
 
     public static func == (a: Self, b: Self) -> Bool {
@@ -183,5 +187,6 @@ public struct CorrelatorState: Codable, Sendable, Equatable {
             && a.recentlyEnded == b.recentlyEnded
             && a.ambiguousSessions == b.ambiguousSessions && a.endStatus == b.endStatus
             && a.endStatusLine == b.endStatusLine && a.streamsInFlight == b.streamsInFlight
+            && a.hinted == b.hinted
     }
 }
