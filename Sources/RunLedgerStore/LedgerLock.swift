@@ -43,9 +43,14 @@ final class LedgerLock {
             guard fd >= 0 else {
                 throw LedgerError("\(path): cannot open the ledger's lock file (\(String(cString: strerror(errno))))")
             }
-            guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            // Another process holding it is refused at once. This process holding it is a `Ledger` of
+            // it letting go (its lock is being deinitialised, so `held` no longer gives it out), which
+            // closes its descriptor in a moment: wait for that.
+            while flock(fd, LOCK_EX | LOCK_NB) != 0 {
                 let why = errno
+                if why == EINTR { continue }
                 let holder = holderPid(fd)
+                if why == EWOULDBLOCK, holder == Int(getpid()), flock(fd, LOCK_EX) == 0 { break }
                 close(fd)
                 guard why == EWOULDBLOCK else {
                     throw LedgerError("\(path): cannot lock the ledger (\(String(cString: strerror(why))))")
