@@ -37,8 +37,10 @@ public final class FileIngest {
     }
 
     public let path: String
-    /// The source label (`runledger_lines_total{source=…}`) and the key of the saved position.
-    public let sourceName: String
+    /// The source label (`runledger_lines_total{source=…}`) and the key of the saved position: the
+    /// name given, or else the one `sourceName(for:)` finds when the file is opened.
+    public private(set) var sourceName: String
+    private let nameGiven: Bool
     private let ledger: Ledger
     private let options: Options
     private var file: (any ByteSource)?
@@ -59,7 +61,8 @@ public final class FileIngest {
 
     public init(path: String, sourceName: String? = nil, ledger: Ledger, options: Options = Options()) {
         self.path = path
-        self.sourceName = sourceName ?? path
+        self.sourceName = sourceName ?? Self.canonicalName(path)
+        nameGiven = sourceName != nil
         self.ledger = ledger
         self.options = options
     }
@@ -79,6 +82,7 @@ public final class FileIngest {
         var state = CorrelatorState()
         var changes: SeriesValues = [:]
         lines = 0
+        if !nameGiven { sourceName = try Self.sourceName(for: path, file: f, ledger: ledger) }
         if let saved = try ledger.position(of: sourceName) {
             // The executor's stream goes on in a rotated or truncated file: keep the correlator's memory
             // (an open burst, id links) either way, as `reopen()` does while following.

@@ -37,6 +37,10 @@ public final class Follower {
     private let options: FileIngest.Options
     private let waiter = ChangeWaiter()
     private var files: [String: FileIngest] = [:]
+    /// Which path reads each source name, and the paths that are another spelling of one already read
+    /// (`x.log` and `./x.log`, a symlink and its target): each file is read by one ingest, once.
+    private var owners: [String: String] = [:]
+    private var duplicates: Set<String> = []
     private var journals: [String: JournalIngest] = [:]
     private var reportedErrors: [String: String] = [:]
     /// journald writes its files through mmap, which raises no inotify event, so journals are
@@ -54,13 +58,22 @@ public final class Follower {
         self.options = options
     }
 
-    /// The sources to report on: every plain path (even missing), each file a pattern matches, each journal.
+    /// The sources to report on: every plain path (even missing), each file a pattern matches, each
+    /// journal; files by the name their lines are counted under (`FileIngest.sourceName(for:)`).
     public var sourceNames: [String] {
         var names: [String] = []
         for p in patterns {
-            for path in expandGlob(p) where !names.contains(path) { names.append(path) }
+            for path in expandGlob(p) {
+                let name = label(path)
+                if !names.contains(name) { names.append(name) }
+            }
         }
         return names + journalSelections.map(\.name)
+    }
+
+    private func label(_ path: String) -> String {
+        files[path]?.sourceName ?? (try? FileIngest.sourceName(for: path, ledger: ledger))
+            ?? FileIngest.canonicalName(path)
     }
 
     /// Reads every source once; `report` gets one update per source.
@@ -68,11 +81,11 @@ public final class Follower {
         for p in patterns {
             for path in expandGlob(p) {
                 if path == "-" {
-                    if !stdinEnded { report(passStdin()) }
+                    if !stdinEnded, let u = passStdin() { report(u) }
                     continue
                 }
                 waiter.watch(directory: directory(of: path))
-                report(pass(path))
+                if let u = pass(path) { report(u) }
             }
         }
         for selection in journalSelections { report(pass(selection)) }
@@ -113,8 +126,8 @@ public final class Follower {
 
     private var stdinEnded = false
 
-    private func passStdin() -> SourceUpdate {
-        var u = pass("-")
+    private func passStdin() -> SourceUpdate? {
+        guard var u = pass("-") else { return nil }
         if let ingest = files["-"], ingest.ended {
             stdinEnded = true
             u.up = false
@@ -132,7 +145,9 @@ public final class Follower {
             source: name, up: false, detail: text, notices: first ? [text] : [], resync: error is LedgerError)
     }
 
-    private func pass(_ path: String) -> SourceUpdate {
+    /// Nil for a path that is another spelling of a file already followed (said once).
+    private func pass(_ path: String) -> SourceUpdate? {
+        if duplicates.contains(path) { return nil }
         do {
             let ingest: FileIngest
             var opened: SeriesValues = [:]
@@ -141,19 +156,31 @@ public final class Follower {
             } else {
                 ingest = FileIngest(path: path, ledger: ledger, options: options)
                 opened = try ingest.open()
+                if let owner = owners[ingest.sourceName], owner != path, let reader = files[owner] {
+                    // Said once, with the state of the ingest that reads it (the source is one and up).
+                    duplicates.insert(path)
+                    let (offset, lines) = reader.readPosition
+                    return SourceUpdate(
+                        source: reader.sourceName, up: true, offset: offset, lines: lines, lagBytes: reader.lagBytes,
+                        lastProblem: reader.lastProblem, notices: ["\(path): the same file as \(owner); read once"],
+                        changes: opened)
+                }
+                owners[ingest.sourceName] = path
                 files[path] = ingest
             }
             var changes = ingest.needsReopen() ? try ingest.reopen() : try ingest.readAvailable()
             changes.add(opened)
             let (offset, lines) = ingest.readPosition
-            reportedErrors[path] = nil
+            reportedErrors[ingest.sourceName] = nil
             let notices = ingest.takeNotices()
             return SourceUpdate(
-                source: path, up: true, offset: offset, lines: lines, lagBytes: ingest.lagBytes, detail: nil,
+                source: ingest.sourceName, up: true, offset: offset, lines: lines, lagBytes: ingest.lagBytes,
+                detail: nil,
                 lastProblem: ingest.lastProblem, notices: notices, changes: changes)
         } catch {
+            let name = label(path)
             files[path] = nil
-            return failed(path, error)
+            return failed(name, error)
         }
     }
 }

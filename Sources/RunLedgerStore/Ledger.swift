@@ -81,6 +81,8 @@ public final class Ledger {
     /// report poller, say) never write back a stale copy of a run the other changed meanwhile.
     /// Recursive: one thread may hold several ingestors' batches open (one per followed file).
     public let writer: NSRecursiveLock
+    /// The one-writer-per-ledger lock between processes (`LedgerLock`); nil for a reader.
+    private let processLock: LedgerLock?
 
     private static let writersLock = NSLock()
     nonisolated(unsafe) private static var writers: [String: NSRecursiveLock] = [:]
@@ -99,6 +101,8 @@ public final class Ledger {
     public init(path: String, readOnly: Bool = false) throws {
         self.path = path
         writer = Self.writer(for: path)
+        // Before SQLite opens it: a refused second writer must not even migrate the ledger.
+        processLock = readOnly ? nil : try LedgerLock.acquire(for: path)
         if readOnly, !FileManager.default.fileExists(atPath: path) {
             throw LedgerError("\(path): no such ledger (run `runledger replay --db \(path) FILE` first)")
         }

@@ -40,6 +40,9 @@ enum Schema {
             source TEXT PRIMARY KEY, identity TEXT NOT NULL, offset INTEGER NOT NULL, lines INTEGER NOT NULL,
             correlator TEXT NOT NULL
         );
+        -- A file read before under another spelling of its path is found by its device and inode.
+        -- (This step runs at every open for writing, so older ledgers get it without a new version.)
+        CREATE INDEX IF NOT EXISTS positions_by_identity ON positions(identity);
         """,
         // 2: alerts. Each alert once per run and kind (dedup_key), raised in the same transaction as the
         // change that raised it; one delivery per sink configured when it was raised.

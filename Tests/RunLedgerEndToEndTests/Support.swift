@@ -27,13 +27,15 @@ struct Result {
 }
 
 /// Runs a program to completion (bounded by `timeout` seconds) and captures its output.
-/// `environment` is added to the test runner's own.
-func run(_ program: String, _ args: [String], timeout: Double = 60, environment: [String: String] = [:]) throws
-    -> Result
-{
+/// `environment` is added to the test runner's own; `directory` is the working directory (default the runner's).
+func run(
+    _ program: String, _ args: [String], timeout: Double = 60, environment: [String: String] = [:],
+    directory: String? = nil
+) throws -> Result {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: program)
     p.arguments = args
+    if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
     if !environment.isEmpty {
         p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     }
