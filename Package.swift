@@ -20,6 +20,7 @@ let package = Package(
         // Already Hummingbird's: named for the connection guard (NIO handlers) and the ledger readers' thread pool.
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // System libraries (module maps over the Debian -dev packages).
@@ -87,6 +88,11 @@ let package = Package(
             dependencies: [
                 "RunLedgerCore", "RunLedgerStore", "RunLedgerIngest", "RunLedgerServer", "RunLedgerNotify",
                 "RunLedgerHTTP", "TestSupport",
+                // The connection guard driven on an embedded channel, with a clock the test moves.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: languageMode
         ),
