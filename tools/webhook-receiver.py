@@ -4,7 +4,8 @@
 Records every request (path, headers, JSON body) as one JSON line in --log, and answers each path from
 a plan: `--plan '{"/slack": ["429:1", "500", "200:ok"]}'` answers the first request to /slack with 429
 and `Retry-After: 1`, the second with 500, then 200 with the body `ok` (as Slack does) from then on
-(the last entry repeats). `slow:SECONDS` waits before answering 200. Paths without a plan get 200 `ok`.
+(the last entry repeats). `slow:SECONDS` waits before answering 200; `302:URL` (any 3xx) answers with
+`Location: URL`, for checking that a redirect is not followed. Paths without a plan get 200 `ok`.
 Prints its port on stdout and stops by itself after --seconds.
 
 Each request line also holds `seq` (its number) and `t` (arrival, seconds since the epoch). After a
@@ -95,6 +96,9 @@ def main():
             self.send_response(int(code))
             if code == "429" and extra:
                 self.send_header("Retry-After", extra)
+                extra = ""
+            elif code.startswith("3") and extra:
+                self.send_header("Location", extra)
                 extra = ""
             payload = extra.encode()
             self.send_header("Content-Length", str(len(payload)))

@@ -167,7 +167,9 @@ public final class FileIngest {
     private func begin(_ f: any ByteSource, at offset: Int64, correlator state: CorrelatorState) throws {
         file = f
         identity = f.identity(fingerprintLength: nil).description
-        splitter = LineSplitter(startOffset: offset, maxLine: options.maxLineBytes)
+        // Resuming inside a long line cut before a restart: skip its rest, never parse it from its middle.
+        splitter = LineSplitter(
+            startOffset: offset, maxLine: options.maxLineBytes, insideLine: LineSplitter.isInsideLine(f, at: offset))
         ingestor = try Ingestor(
             source: sourceName, ledger: ledger, profile: options.profile, envelopes: options.envelopes,
             maxLineBytes: options.maxLineBytes, correlator: state, fileRun: Self.runId(inFileName: path),
@@ -254,7 +256,9 @@ public final class FileIngest {
         } catch {
             // Lines extracted ahead are dropped: the next read starts after the last line processed.
             _ = try? pipeline.finish(cancel: true)
-            splitter = LineSplitter(startOffset: processed, maxLine: options.maxLineBytes)
+            splitter = LineSplitter(
+                startOffset: processed, maxLine: options.maxLineBytes,
+                insideLine: LineSplitter.isInsideLine(file, at: processed))
             throw error
         }
         splitter = try pipeline.finish(cancel: false)

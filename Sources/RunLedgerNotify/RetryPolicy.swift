@@ -50,6 +50,13 @@ public struct RetryPolicy: Sendable {
             return .retry(atMs: nowMs + asked, reason: "429")
         case .success(let r) where r.status >= 500 || r.status == 408:
             return retry(inMs: backoff, "HTTP \(r.status)")
+        case .success(let r) where (300..<400).contains(r.status):
+            // Never followed (the client sets no FOLLOWLOCATION): a webhook URL is a secret given to
+            // one host, and a redirect could send the alert and its Idempotency-Key anywhere. Nor is
+            // it a refusal: a moved or misconfigured endpoint (a proxy's login page, an http->https
+            // hop) is fixed by a person, so the alert waits with the usual backoff instead of being
+            // lost at once. The Location is not repeated: it may carry a token of its own.
+            return retry(inMs: backoff, "HTTP \(r.status) redirect, not followed")
         case .success(let r):
             return .failed(reason: "HTTP \(r.status): \(r.body.prefix(200))")
         }

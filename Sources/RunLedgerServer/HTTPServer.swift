@@ -21,11 +21,16 @@ public struct ServerState: Sendable {
 
 /// The HTTP interface: `/metrics`, `/api/runs`, `/api/runs/{id}`, `/healthz` and a landing page at `/`.
 public enum HTTPServer {
+    /// The most runs one `/api/runs` answer holds. A page of 10,000 was 6.4 MB of JSON, built while
+    /// `/metrics` waited; a larger `limit` is refused (400) rather than cut short in silence, so a
+    /// client never takes a truncated page for the whole ledger (`runledger runs --json` lists all).
+    public static let maxPageSize = 1000
+
     public static func router(_ state: ServerState) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/") { _, _ -> Response in
             let flagged =
-                (try? state.ledger.read { try $0.runs(RunQuery(flaggedOnly: true, limit: 20, newestFirst: true)) })
+                (try? await state.ledger.read { try $0.runs(RunQuery(flaggedOnly: true, limit: 20, newestFirst: true)) })
                 ?? []
             return respond(.ok, "text/html; charset=utf-8", LandingPage.html(state: state, flagged: flagged))
         }
@@ -81,11 +86,12 @@ public enum HTTPServer {
             if let f = q.get("flagged") { query.flaggedOnly = ["1", "true", "yes"].contains(f.lowercased()) }
             if let l = q.get("limit") {
                 guard let n = Int(l), n >= 0 else { return error(.badRequest, "limit must be a whole number") }
-                query.limit = min(n, 10_000)
+                guard n <= maxPageSize else { return error(.badRequest, "limit must be at most \(maxPageSize)") }
+                query.limit = n
             }
             do {
-                let runs = try state.ledger.read { try $0.runs(query) }
-                return respond(.ok, "application/json", RunView.json(runs))
+                let body = try await state.ledger.read { RunView.json(try $0.runs(query)) }
+                return respond(.ok, "application/json", body)
             } catch {
                 return Self.error(.serviceUnavailable, "\(error)")
             }
@@ -93,10 +99,10 @@ public enum HTTPServer {
         router.get("/api/runs/:id") { _, context -> Response in
             let id = context.parameters.get("id") ?? ""
             do {
-                guard let run = try state.ledger.read({ try $0.run(id) }) else {
+                guard let body = try await state.ledger.read({ try $0.run(id).map { RunView.json($0) } }) else {
                     return error(.notFound, "no run \(id) in the ledger")
                 }
-                return respond(.ok, "application/json", RunView.json(run))
+                return respond(.ok, "application/json", body)
             } catch {
                 return Self.error(.serviceUnavailable, "\(error)")
             }

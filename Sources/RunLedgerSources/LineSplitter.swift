@@ -17,9 +17,23 @@ public struct LineSplitter {
     /// Bytes consumed so far through the last complete line (relative to the stream start given by the caller).
     public private(set) var consumed: Int64
 
-    public init(startOffset: Int64, maxLine: Int = 512 * 1024) {
+    /// `insideLine`: `startOffset` lies inside a line, which happens only where a line over `maxLine`
+    /// had its head handed out; the rest of it, up to its newline, is skipped as it would have been.
+    public init(startOffset: Int64, maxLine: Int = 512 * 1024, insideLine: Bool = false) {
         self.consumed = startOffset
         self.maxLine = maxLine
+        self.skippingLongLine = insideLine
+    }
+
+    /// Whether `offset` in `file` lies inside a line: the byte before it is not a newline. Positions
+    /// are committed after a newline, or after the cut head of a long line, so the file itself says
+    /// which, and a restart resumes the skip without the ledger keeping a flag for it. Only for
+    /// files (a stream cannot read back, and a gzip member only forward).
+    public static func isInsideLine(_ file: any ByteSource, at offset: Int64) -> Bool {
+        guard offset > 0, file is FileSource else { return false }
+        var byte: UInt8 = 0x0A
+        let n = withUnsafeMutableBytes(of: &byte) { (try? file.read(at: offset - 1, into: $0)) ?? 0 }
+        return n == 1 && byte != 0x0A
     }
 
     /// Bytes held back as an unfinished line.

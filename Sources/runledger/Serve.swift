@@ -19,6 +19,11 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "HOST:PORT to serve on; default 127.0.0.1:9477 (port 0 picks a free port).")
     var listen: String?
 
+    @Option(
+        name: .long,
+        help: "HTTP connections held open at once (default 512); beyond it the longest-idle one is closed.")
+    var maxConnections: Int?
+
     @Flag(name: .long, help: "Also read log lines from standard input (the same as the source -).")
     var stdin = false
 
@@ -32,6 +37,8 @@ struct Serve: AsyncParsableCommand {
             let dbPath = db ?? settings.db ?? "./data/runledger.db"
             let (host, port) = try Settings.parseListen(
                 listen ?? settings.listen ?? "127.0.0.1:9477", origin: "--listen")
+            let connectionCap = maxConnections ?? ConnectionLimits.defaultMaxConnections
+            guard connectionCap >= 1 else { throw Failure("--max-connections \(connectionCap): must be 1 or more") }
             var sources = options.sources.isEmpty ? settings.sources : options.sources
             if stdin, !sources.contains("-") { sources.append("-") }
             let journal = try options.journal(settings)
@@ -60,8 +67,12 @@ struct Serve: AsyncParsableCommand {
             }
             let state = ServerState(
                 metrics: metrics, ledger: LedgerReader(path: dbPath), sources: board, version: RunLedgerCommand.version)
+            // Timeouts and a connection cap: half-open and slowloris clients once held ~21,000 file
+            // descriptors and /healthz timed out behind them.
+            let gate = ConnectionGate(limits: ConnectionLimits(maxConnections: connectionCap))
             let app = Application(
                 router: HTTPServer.router(state),
+                server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuardHandler(gate: gate)])),
                 configuration: .init(address: .hostname(host, port: port), serverName: "runledger"),
                 onServerRunning: { channel in
                     let port = channel.localAddress?.port ?? port

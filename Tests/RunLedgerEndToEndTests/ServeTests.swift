@@ -51,6 +51,12 @@ import Testing
         #expect(run["turns"] as? Int == 17)
         #expect(serve.get("/api/runs/no-such-run")?.status == 404)
         #expect(serve.get("/api/runs?status=nonsense")?.status == 400)
+        // Pages are bounded: up to 1000 runs, and a larger limit is refused, not cut short in silence
+        // (before: up to 10,000 were built on the serving threads).
+        #expect(serve.get("/api/runs?limit=1000")?.status == 200)
+        let tooMany = try #require(serve.get("/api/runs?limit=1001"))
+        #expect(tooMany.status == 400)
+        #expect(tooMany.body.contains("limit must be at most 1000"))
         // The source board is updated when a pass returns, just after its data is committed.
         #expect(serve.waitFor("/healthz", within: 5) { $0.contains("\"up\":true") } != nil)
         #expect(serve.get("/healthz")?.status == 200)

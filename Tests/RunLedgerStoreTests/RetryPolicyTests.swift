@@ -108,4 +108,21 @@ import Testing
             p.outcome(of: busy, attempts: 30, firstAttemptMs: 0, nowMs: 10_000, jitter: 1)
                 == .retry(atMs: 70_000, reason: "HTTP 503"))
     }
+
+    @Test func aRedirectIsRetriedWithTheBackoffNeverSentOrGivenUp() {
+        // Before: a 302 marked the delivery failed at once, as if the sink had refused the alert.
+        let p = RetryPolicy()
+        for status in [301, 302, 307, 308] {
+            let moved = Result<HTTPResult, TransportError>.success(
+                HTTPResult(status: status, headers: ["location": "http://elsewhere/x"], body: ""))
+            #expect(
+                p.outcome(of: moved, attempts: 3, firstAttemptMs: 0, nowMs: 10_000, jitter: 1)
+                    == .retry(atMs: 14_000, reason: "HTTP \(status) redirect, not followed"))
+            guard case .failed = p.outcome(of: moved, attempts: 2000, firstAttemptMs: 0, nowMs: 25 * 3_600_000)
+            else {
+                Issue.record("a redirect for 25 h must be given up like any other failure")
+                continue
+            }
+        }
+    }
 }
