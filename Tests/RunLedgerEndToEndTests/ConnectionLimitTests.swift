@@ -8,25 +8,7 @@ import Testing
 /// `serve` against clients that connect and do not finish asking: half a header, a header trickled a
 /// byte at a time, hundreds of idle connections. Real sockets on 127.0.0.1, bounded counts and waits.
 @Suite(.serialized) struct ConnectionLimitTests {
-    /// A connected TCP socket to 127.0.0.1:`port`, or -1.
-    func connectTo(_ port: Int) -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return -1 }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let ok = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        if ok != 0 {
-            close(fd)
-            return -1
-        }
-        return fd
-    }
+    func connectTo(_ port: Int) -> Int32 { connectLoopback(port) }
 
     func send(_ fd: Int32, _ text: String) {
         _ = text.withCString { Glibc.send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }

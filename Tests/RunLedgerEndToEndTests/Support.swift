@@ -122,13 +122,10 @@ struct HTTPReply {
     var body: String
 }
 
-/// `httpGet` with request headers (`Accept`), returning the response headers too.
-func httpRequest(port: Int, _ path: String, headers: [String: String] = [:]) -> HTTPReply? {
+/// A TCP socket connected to 127.0.0.1:`port`, or -1.
+func connectLoopback(_ port: Int) -> Int32 {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var tv = timeval(tv_sec: 5, tv_usec: 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    guard fd >= 0 else { return -1 }
     var addr = sockaddr_in()
     addr.sin_family = sa_family_t(AF_INET)
     addr.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -138,7 +135,20 @@ func httpRequest(port: Int, _ path: String, headers: [String: String] = [:]) -> 
             connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
         }
     }
-    guard ok == 0 else { return nil }
+    if ok != 0 {
+        close(fd)
+        return -1
+    }
+    return fd
+}
+
+/// `httpGet` with request headers (`Accept`), returning the response headers too.
+func httpRequest(port: Int, _ path: String, headers: [String: String] = [:]) -> HTTPReply? {
+    let fd = connectLoopback(port)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var tv = timeval(tv_sec: 5, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     let extra = headers.map { "\($0.key): \($0.value)\r\n" }.joined()
     let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(extra)Connection: close\r\n\r\n"
     _ = request.withCString { send(fd, $0, strlen($0), 0) }
