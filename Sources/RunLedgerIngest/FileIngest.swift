@@ -27,6 +27,10 @@ public final class FileIngest {
         /// The alerts to raise and the sinks to deliver them to.
         public var alerting = Alerting()
         public var toolCap = 64
+        /// Workflow names from log content given their own label; later ones are counted as `other`.
+        public var workflowCap = 64
+        /// Workflows that always get their own label (the configuration's `workflows`).
+        public var knownWorkflows: [String] = []
         public init() {}
     }
 
@@ -173,7 +177,8 @@ public final class FileIngest {
         ingestor = try Ingestor(
             source: sourceName, ledger: ledger, profile: options.profile, envelopes: options.envelopes,
             maxLineBytes: options.maxLineBytes, correlator: state, fileRun: Self.runId(inFileName: path),
-            toolCap: options.toolCap, alerting: options.alerting)
+            toolCap: options.toolCap, workflowCap: options.workflowCap,
+            knownWorkflows: options.knownWorkflows, alerting: options.alerting)
     }
 
     /// Reads what the file holds now, committing as it goes; returns the series change of all commits.

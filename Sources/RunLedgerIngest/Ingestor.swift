@@ -10,6 +10,7 @@ public final class Ingestor {
     private let extractor: Extractor
     private let correlator: Correlator
     private var labeler: ToolLabeler
+    private var workflows: WorkflowLabeler
 
     /// Records touched since the last commit, in first-touch order; `touchedIndex` finds a run's slot. Records are changed in place in the array: copying
     /// one out and back in copied its arrays (tools, tool ids) on every effect.
@@ -38,15 +39,20 @@ public final class Ingestor {
 
     public init(
         source: String, ledger: Ledger, profile: Profile, envelopes: EnvelopeParser, maxLineBytes: Int,
-        correlator state: CorrelatorState, fileRun: String? = nil, toolCap: Int = 64, alerting: Alerting = Alerting()
+        correlator state: CorrelatorState, fileRun: String? = nil, toolCap: Int = 64, workflowCap: Int = 64,
+        knownWorkflows: [String] = [], alerting: Alerting = Alerting()
     ) throws {
         self.alerting = alerting
         self.source = source
         self.ledger = ledger
         self.extractor = try Extractor(profile: profile, envelopes: envelopes, maxLineBytes: maxLineBytes)
         self.correlator = Correlator(profile: profile, state: state, fileRun: fileRun)
-        let admitted = try ledger.rollups().keys.filter { $0.name == Metrics.toolUses.name }.compactMap(\.labels.last)
+        let rollups = try ledger.rollups().keys
+        let admitted = rollups.filter { $0.name == Metrics.toolUses.name }.compactMap(\.labels.last)
         self.labeler = ToolLabeler(cap: toolCap, admitted: Set(admitted.filter { $0 != "other" }))
+        let seen = rollups.filter { $0.name == Metrics.runsStarted.name }.compactMap(\.labels.first)
+        self.workflows = WorkflowLabeler(
+            cap: workflowCap, always: Set(profile.knownWorkflows + knownWorkflows), admitted: Set(seen))
     }
 
     public var correlatorState: CorrelatorState { correlator.state }
@@ -170,6 +176,7 @@ public final class Ingestor {
     private func commit(position: SourcePosition?) throws -> SeriesValues {
         defer { releaseWriter() }
         var batch = LedgerBatch()
+        for i in touched.indices { label(&touched[i]) }
         for t in touched where t.record != t.stored {
             batch.runs.append(t.record)
             batch.alerts += alerting.detector.alerts(before: t.stored, after: t.record, at: t.record.endedAtMs)
@@ -195,6 +202,19 @@ public final class Ingestor {
         for i in lineCounts.indices { lineCounts[i] = 0 }
         linesSinceCommit = 0
         return applied
+    }
+
+    /// Decides the run's `workflow` label where its workflow was set or changed here; a report or a stall
+    /// (which never change it) keeps the label the log's reader decided, so every writer counts it alike.
+    private func label(_ t: inout (record: RunRecord, stored: RunRecord?)) {
+        let r = t.record
+        guard r.workflowSettled else { return }
+        if let s = t.stored, s.workflow == r.workflow, s.workflowSettled { return }
+        let folded = workflows.label(r.workflowName)
+        if folded != nil, t.stored?.workflowLabel == nil {
+            delta.add(SeriesKey(Metrics.labelsFolded.name, ["workflow"]), 1)
+        }
+        t.record.workflowLabel = folded
     }
 
     private func releaseWriter() {

@@ -73,7 +73,9 @@ public final class JournalIngest {
         journal = j
         ingestor = try Ingestor(
             source: sourceName, ledger: ledger, profile: options.profile, envelopes: options.envelopes,
-            maxLineBytes: options.maxLineBytes, correlator: state, toolCap: options.toolCap, alerting: options.alerting)
+            maxLineBytes: options.maxLineBytes, correlator: state, toolCap: options.toolCap,
+            workflowCap: options.workflowCap,
+            knownWorkflows: options.knownWorkflows, alerting: options.alerting)
     }
 
     /// Reads every entry there is now, committing every `batchLines` lines and at the end.

@@ -22,6 +22,8 @@ public final class ReportPoller {
         ingestor = try Ingestor(
             source: "reports-\(source.name)", ledger: ledger, profile: options.profile, envelopes: options.envelopes,
             maxLineBytes: options.maxLineBytes, correlator: CorrelatorState(), toolCap: options.toolCap,
+            workflowCap: options.workflowCap,
+            knownWorkflows: options.knownWorkflows,
             alerting: options.alerting)
     }
 

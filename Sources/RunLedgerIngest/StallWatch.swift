@@ -14,6 +14,8 @@ public final class StallWatch {
         ingestor = try Ingestor(
             source: "stall-watch", ledger: ledger, profile: options.profile, envelopes: options.envelopes,
             maxLineBytes: options.maxLineBytes, correlator: CorrelatorState(), toolCap: options.toolCap,
+            workflowCap: options.workflowCap,
+            knownWorkflows: options.knownWorkflows,
             alerting: options.alerting)
         // After a restart the clock starts where the ledger's runs left it, not at the first new line.
         if let t = try ledger.latestRunTimeMs() { alerting.clock.advance(to: t) }

@@ -35,6 +35,7 @@ public final class LiveMetrics: @unchecked Sendable {
         for s in sources {
             for r in LineResult.allCases { zero[SeriesKey(Metrics.lines.name, [s, r.rawValue])] = 0 }
         }
+        zero[SeriesKey(Metrics.labelsFolded.name, ["workflow"])] = 0
         zeroSeries = zero
         var initial = zero
         initial.add(rollups)

@@ -114,6 +114,8 @@ func makeIngestOptions(_ settings: Settings, _ flags: SourceOptions) throws -> F
         utcOffsetSeconds: try Settings.parseUTCOffset(offsetText, origin: "--utc-offset"),
         assumedYear: Calendar(identifier: .gregorian).component(.year, from: Date()))
     if let cap = settings.toolLabelCap { o.toolCap = cap }
+    if let cap = settings.workflowLabelCap { o.workflowCap = cap }
+    o.knownWorkflows = settings.workflows
     if let n = flags.readAheadLines ?? settings.readAheadLines {
         guard n >= 0 else { throw Failure("--read-ahead-lines \(n): must be 0 or a number of lines") }
         o.readAheadLines = n

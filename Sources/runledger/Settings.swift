@@ -15,6 +15,7 @@ import RunLedgerSources
 ///   "workflows": ["builder", "surgeon"],
 ///   "utc_offset": "local",
 ///   "tool_label_cap": 64,
+///   "workflow_label_cap": 64,
 ///   "read_ahead_lines": 262144,
 ///   "executor_db": "/srv/automagik/workflow_runs.db",
 ///   "status_api": { "url": "http://127.0.0.1:8881", "api_key": "env:AUTOMAGIK_API_KEY" }
@@ -28,6 +29,7 @@ struct Settings {
     var workflows: [String] = []
     var utcOffset: String?
     var toolLabelCap: Int?
+    var workflowLabelCap: Int?
     var readAheadLines: Int?
     var journal: JournalSelection?
     var journalStart: String?
@@ -42,7 +44,8 @@ struct Settings {
     var file: String?
 
     static let keys: Set<String> = [
-        "db", "listen", "sources", "profile", "workflows", "utc_offset", "tool_label_cap", "journal", "webhooks",
+        "db", "listen", "sources", "profile", "workflows", "utc_offset", "tool_label_cap", "workflow_label_cap",
+        "journal", "webhooks",
         "cost_budget_usd", "public_url", "executor_db", "status_api", "stall_after_minutes",
         "retry_max_delay_seconds", "read_ahead_lines",
     ]
@@ -88,6 +91,12 @@ struct Settings {
                 throw Failure("\(path): \"tool_label_cap\" must be a positive whole number")
             }
             s.toolLabelCap = n
+        }
+        if let v = dict["workflow_label_cap"] {
+            guard let n = v as? Int, n > 0, !isJSONBool(v) else {
+                throw Failure("\(path): \"workflow_label_cap\" must be a positive whole number")
+            }
+            s.workflowLabelCap = n
         }
         if let v = dict["read_ahead_lines"] {
             guard let n = v as? Int, n >= 0, !isJSONBool(v) else {

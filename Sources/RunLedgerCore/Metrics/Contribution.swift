@@ -3,7 +3,7 @@
 public enum Contribution {
     public static func of(_ r: RunRecord, tools labeler: inout ToolLabeler) -> SeriesValues {
         var v: SeriesValues = [:]
-        let wf = r.workflowName
+        let wf = r.metricsWorkflow
         let status = r.currentStatus
         // A gauge may move between labels; counters wait until the workflow is settled.
         if status == .running { v[SeriesKey(Metrics.runsActive.name, [wf])] = 1 }

@@ -73,6 +73,10 @@ public enum Metrics {
     public static let lines = MetricSpec(
         "runledger_lines_total", .counter, ["source", "result"],
         "Log lines read, by source and result (matched, ignored, malformed).")
+    public static let labelsFolded = MetricSpec(
+        "runledger_label_values_folded_total", .counter, ["label"],
+        "Runs counted under label value \"other\" because the label (workflow) already had its cap of values from log content."
+    )
     public static let sourceUp = MetricSpec(
         "runledger_source_up", .gauge, ["source"], "1 while the source can be read, 0 while it cannot.")
     public static let sourceLag = MetricSpec(
@@ -92,7 +96,7 @@ public enum Metrics {
     public static let ledgerDerived: [MetricSpec] = [
         runsStarted, runsFinished, runsActive, runsStalled, cost, turns, tokens, toolUses, taskgroupErrors,
         falseFailures,
-        mismatches, runCost, runTurns, runDuration, lines,
+        mismatches, runCost, runTurns, runDuration, lines, labelsFolded,
     ]
 
     public static let tokenKinds = ["input", "output", "cache_read", "cache_creation", "cache", "unknown"]

@@ -51,3 +51,27 @@ public struct ToolLabeler: Sendable {
         return tool
     }
 }
+
+/// Keeps the `workflow` label bounded: workflow names come from log content (the access log's path,
+/// `Background workflow NAME`, file names), and 10,000 names made 400,000 series and a 31 s start. The
+/// profile's and the configuration's workflows, and `unknown`, always get their own label; the first
+/// `cap` other names seen get theirs; later ones are counted as `other`.
+public struct WorkflowLabeler: Sendable {
+    public let cap: Int
+    public let always: Set<String>
+    public private(set) var admitted: Set<String>
+
+    public init(cap: Int = 64, always: Set<String>, admitted: Set<String> = []) {
+        self.cap = cap
+        self.always = always.union(["unknown"])
+        self.admitted = admitted.subtracting(self.always).subtracting(["other"])
+    }
+
+    /// The label for `workflow`, or nil when it is the name itself.
+    public mutating func label(_ workflow: String) -> String? {
+        if always.contains(workflow) || admitted.contains(workflow) { return nil }
+        guard admitted.count < cap, workflow != "other" else { return "other" }
+        admitted.insert(workflow)
+        return nil
+    }
+}

@@ -48,10 +48,10 @@ public struct SeriesTally {
         let status = r.currentStatus
         let settled = r.workflowSettled
         guard status == .running || settled else { return }
-        let base = block(r.workflowName)
+        let base = block(r.metricsWorkflow)
         if status == .running { slots[base + Slot.active] += sign }
         // Rare (a run quiet for the stall threshold): by key, not worth a slot in every block.
-        if r.isStalled { loose[SeriesKey(Metrics.runsStalled.name, [r.workflowName]), default: 0] += sign }
+        if r.isStalled { loose[SeriesKey(Metrics.runsStalled.name, [r.metricsWorkflow]), default: 0] += sign }
         guard settled else { return }
         slots[base + Slot.started] += sign
         if let i = RunStatus.terminal.firstIndex(of: status) { slots[base + Slot.finished + i] += sign }
@@ -63,7 +63,7 @@ public struct SeriesTally {
                 if let i = Metrics.mismatchFields.firstIndex(of: field) {
                     slots[base + Slot.mismatch + i] += sign
                 } else {
-                    loose[SeriesKey(Metrics.mismatches.name, [r.workflowName, field]), default: 0] += sign
+                    loose[SeriesKey(Metrics.mismatches.name, [r.metricsWorkflow, field]), default: 0] += sign
                 }
             }
         }

@@ -63,6 +63,7 @@ extension RunRecord {
         w.endArray()
         if let turns { w.key(literal: "turns"); w.ranked(turns) { $0.int($1) } }
         if let workflow { w.key(literal: "workflow"); w.ranked(workflow) { $0.string($1) } }
+        if let workflowLabel { w.key(literal: "workflowLabel"); w.string(workflowLabel) }
         w.key(literal: "workflowSettledUnknown"); w.bool(workflowSettledUnknown)
         w.endObject()
         return w.text
@@ -157,6 +158,7 @@ extension RunRecord {
             case "workflow":
                 guard let rank = Self.rank(v, b), let s = v["value"]?.stringValue else { return nil }
                 r.workflow = Ranked(s, rank)
+            case "workflowLabel": guard let l = v.stringValue else { return nil }; r.workflowLabel = l
             case "workflowSettledUnknown":
                 guard let x = v.boolValue else { return nil }
                 r.workflowSettledUnknown = x

@@ -24,6 +24,10 @@ public struct RunRecord: Codable, Equatable, Sendable {
     public var attribution: Attribution = .exact
     /// The run ended and no line named its workflow in time: it is counted as `unknown` from now on.
     public var workflowSettledUnknown = false
+    /// The workflow label the run's metrics are counted under, when its workflow was folded into
+    /// `other` (`WorkflowLabeler`: workflow names come from log content, so their number is capped).
+    /// Decided by the log's reader when the run's workflow is set, and kept by every other writer.
+    public var workflowLabel: String?
     public var dbId: String?
     public var sessionId: String?
     /// Set when a line showed every tool use of a message (`Effect.toolUsesShown`); nil until then.
@@ -36,6 +40,8 @@ public struct RunRecord: Codable, Equatable, Sendable {
     // MARK: Derived values
 
     public var workflowName: String { workflow?.value ?? "unknown" }
+    /// The `workflow` label of the run's series.
+    public var metricsWorkflow: String { workflowLabel ?? workflowName }
     /// Whether the run's workflow label is final enough to count the run under it: named (or hinted)
     /// by a line, or settled as `unknown` after its end. Counters wait for it, so that they never
     /// move a run from `unknown` to its workflow (which Prometheus would read as a counter reset).
