@@ -13,15 +13,17 @@ import Testing
 
     @Test(arguments: [(seed: 11, envelopes: "verbose"), (seed: 12, envelopes: "mixed"), (seed: 13, envelopes: "mixed")])
     func generatedLogReplaysToItsTruth(seed: Int, envelopes: String) throws {
-        try replayAndCompare(seed: seed, envelopes: envelopes, eras: nil, runs: 240)
+        #expect(try replayAndCompare(seed: seed, envelopes: envelopes, eras: nil, runs: 240) == 240)
     }
 
     @Test(arguments: cases)
     func eachEraReplaysToItsTruth(era: String, envelopes: String) throws {
-        try replayAndCompare(seed: 31, envelopes: envelopes, eras: era, runs: 60)
+        #expect(try replayAndCompare(seed: 31, envelopes: envelopes, eras: era, runs: 60) == 60)
     }
 
-    func replayAndCompare(seed: Int, envelopes: String, eras: String?, runs count: Int) throws {
+    /// Replays a generated log and compares every run with its truth; returns the number of runs in the truth.
+    @discardableResult
+    func replayAndCompare(seed: Int, envelopes: String, eras: String?, runs count: Int) throws -> Int {
         let dir = TempDir()
         let python = try #require(which("python3"), "python3 runs the log generator")
         var args = [
@@ -95,5 +97,6 @@ import Testing
             let unknown = metrics["agent_workflow_cost_usd_total{workflow=\"unknown\"}"] ?? -1
             #expect(abs(unknown - (totals["unknown_cost_usd"] as! Double)) < 1e-6, "unknown cost \(unknown)")
         }
+        return expected.count
     }
 }

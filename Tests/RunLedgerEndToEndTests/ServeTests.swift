@@ -76,6 +76,7 @@ import Testing
         #expect(down != nil)
         #expect(serve.get("/healthz")?.status == 503)
         try "".write(toFile: log, atomically: true, encoding: .utf8)
-        #expect(serve.waitFor("/healthz", within: 5) { $0.contains("\"up\":true") } != nil)
+        // Seen here within 0.3 s alone and 2 s under the full suite on 2 cores; once it took over 5 s there.
+        #expect(serve.waitFor("/healthz", within: 20) { $0.contains("\"up\":true") } != nil)
     }
 }
