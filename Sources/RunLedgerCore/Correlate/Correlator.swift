@@ -99,6 +99,7 @@ public final class Correlator {
             guard let id = resolve(x.key) else { return }
             link(x.effects, to: id)
             out.append(.run(id: id, effects: x.effects, timeMs: x.timeMs, attribution: .exact))
+            takeHint(for: id, x.timeMs, into: &out)
             state.streamsInFlight.removeAll { $0 == id }
             state.streamsInFlight.append(id)
             if state.streamsInFlight.count > 64 { state.streamsInFlight.removeFirst() }
