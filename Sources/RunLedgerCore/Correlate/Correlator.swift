@@ -66,6 +66,8 @@ public final class Correlator {
             state.orphans.removeAll()
             state.orphanEnds.removeAll()
             state.streamsInFlight.removeAll()
+            state.endStatus = nil
+            state.endStatusLine = nil
         case .workflowHint:
             for case .workflow(let name, _) in x.effects {
                 state.workflowHints.append(.init(name: name, line: state.line))
