@@ -184,18 +184,13 @@ public final class Extractor {
         func range(_ name: String) -> Range<Int> { captures[c.template.holeNames.lastIndex(of: name)!] }
         func text(_ name: String) -> String { Self.trimmedText(b, range(name)) }
         func bad(_ why: String) -> Extraction { malformed(index, env.timeMs, "\(c.rule.name): \(why)") }
-        var problem: String?
-        /// A count of one run (`ValueLimits`); nil with `problem` set when the capture is none.
-        func count(_ name: String, _ what: String) -> Int64? {
-            guard let v = NumberParser.int(b, range(name)) else {
-                problem = "\(what) '\(text(name))' is not a count"
-                return nil
-            }
-            if let why = ValueLimits.countProblem(v) {
-                problem = "\(what) '\(text(name))' \(why)"
-                return nil
-            }
-            return v
+        /// The capture as a count of one run (`ValueLimits`), or nil; `notACount` says why.
+        func count(_ name: String) -> Int64? {
+            NumberParser.int(b, range(name)).flatMap { ValueLimits.countProblem($0) == nil ? $0 : nil }
+        }
+        func notACount(_ name: String, _ what: String) -> Extraction {
+            let why = NumberParser.int(b, range(name)).flatMap(ValueLimits.countProblem) ?? "is not a count"
+            return bad("\(what) '\(text(name))' \(why)")
         }
 
         if c.rule.role == .unreadable { return bad("content not in the log") }
@@ -226,10 +221,10 @@ public final class Extractor {
                 if let why = ValueLimits.costProblem(v) { return bad("cost '\(text(n))' \(why)") }
                 out.effects.append(.cost(nano: v, rank))
             case .turns(let n, let rank):
-                guard let v = count(n, "turns") else { return bad(problem!) }
+                guard let v = count(n) else { return notACount(n, "turns") }
                 out.effects.append(.turns(v, rank))
             case .tokens(let field, let n, let rank):
-                guard let v = count(n, "tokens") else { return bad(problem!) }
+                guard let v = count(n) else { return notACount(n, "tokens") }
                 out.effects.append(.tokens(field, v, rank))
             case .toolUse(let n, let id):
                 let name = text(n)
@@ -243,7 +238,7 @@ public final class Extractor {
                 guard let names = PythonRepr.strings(b, range(n)) else { return bad("tool list is not a Python list") }
                 out.effects.append(.toolNames(names))
             case .toolCount(let n):
-                guard let v = count(n, "tool count") else { return bad(problem!) }
+                guard let v = count(n) else { return notACount(n, "tool count") }
                 out.effects.append(.toolCount(v))
             case .taskgroupError: out.effects.append(.taskgroupError)
             case .report(let source, let cost, let tokens, let turns, let tools):
