@@ -58,9 +58,7 @@ extension Correlator {
     }
 
     func nameBurst(_ id: String) {
-        if state.segments.isEmpty {
-            state.segments.append(.init(facts: [], onceRules: [], lastProgress: nil, line: state.line))
-        }
+        if state.segments.isEmpty { state.openSegment() }
         state.segments[state.segments.count - 1].namedRun = id
     }
 

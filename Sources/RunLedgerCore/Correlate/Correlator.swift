@@ -220,9 +220,7 @@ public final class Correlator {
                 out.append(
                     .unattributed(.init(reason: "ambiguous", facts: [.init(effects: x.effects, timeMs: x.timeMs)])))
             }
-            if state.segments.isEmpty {
-                state.segments.append(.init(facts: [], onceRules: [], lastProgress: nil, line: state.line))
-            }
+            if state.segments.isEmpty { state.openSegment() }
             state.segments[state.segments.count - 1].mixedSession = true
             return
         }
@@ -236,14 +234,7 @@ public final class Correlator {
         if let session, let last = state.segments.last, let current = last.session, current != session {
             startNew = true
         }
-        if startNew {
-            // A burst holds a run's closing report lines (cost, turns, tokens…): room for them at once.
-            var facts: [PendingFact] = []
-            facts.reserveCapacity(8)
-            var onceRules: [String] = []
-            onceRules.reserveCapacity(8)
-            state.segments.append(.init(facts: facts, onceRules: onceRules, lastProgress: nil, line: state.line))
-        }
+        if startNew { state.openSegment() }
         let i = state.segments.count - 1
         if rule.oncePerRun { state.segments[i].onceRules.append(rule.name) }
         if let session {

@@ -1,7 +1,9 @@
 /// The saved form of `CorrelatorState`, written by hand: the same members as its `Codable` form
 /// (sorted keys), read back by `JSONDecoder`. Every commit saves the state with up to 2048 id links,
-/// and `JSONEncoder` made that a twentieth of `replay`. Open bursts (`segments`) hold effects, whose
-/// `Codable` form is left to the caller's encoder (as are held orphan ends); they are few and small.
+/// and `JSONEncoder` made that a twentieth of `replay`. Open bursts' facts are left out: the ledger
+/// keeps them apart (`OpenBurstJournal`), since a burst that never ends holds up to 20,000 of them and
+/// saving them all at every commit cost 2.2 MB a commit (issue 13). Held orphan ends and the status
+/// line waiting for its end are few and small; their effects' `Codable` form is the caller's encoder's.
 extension CorrelatorState {
     public func ledgerJSON(effects encode: (any Encodable) throws -> String) rethrows -> String {
         var w = JSONWriter()
@@ -30,10 +32,11 @@ extension CorrelatorState {
             w.endObject()
         }
         w.endArray()
+        w.key(literal: "nextSegmentId"); w.int(nextSegmentId)
         w.key(literal: "orphanEnds"); w.raw(orphanEnds.isEmpty ? "[]" : try encode(orphanEnds))
         w.key(literal: "orphans"); w.awaiting(orphans)
         w.key(literal: "recentlyEnded"); w.strings(recentlyEnded)
-        w.key(literal: "segments"); w.raw(segments.isEmpty ? "[]" : try encode(segments))
+        w.key(literal: "segments"); w.segmentsWithoutFacts(segments)
         w.key(literal: "streamsInFlight"); w.strings(streamsInFlight)
         w.key(literal: "workflowHints")
         w.beginArray()
@@ -57,6 +60,26 @@ extension JSONWriter {
             key(literal: "line"); int(a.line)
             if let follows = a.nameFollows { key(literal: "nameFollows"); bool(follows) }
             key(literal: "runId"); string(a.runId)
+            endObject()
+        }
+        endArray()
+    }
+}
+
+extension JSONWriter {
+    fileprivate mutating func segmentsWithoutFacts(_ list: [CorrelatorState.Segment]) {
+        beginArray()
+        for s in list {
+            beginObject()
+            key(literal: "id"); int(s.id)
+            if let n = s.lastProgress { key(literal: "lastProgress"); int(n) }
+            key(literal: "line"); int(s.line)
+            key(literal: "mixedSession"); bool(s.mixedSession)
+            if let run = s.namedRun { key(literal: "namedRun"); string(run) }
+            key(literal: "onceRules"); strings(s.onceRules)
+            key(literal: "progressMixed"); bool(s.progressMixed)
+            if let session = s.session { key(literal: "session"); string(session) }
+            key(literal: "sharedFlight"); bool(s.sharedFlight)
             endObject()
         }
         endArray()

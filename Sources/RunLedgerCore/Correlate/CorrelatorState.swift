@@ -14,8 +14,11 @@ public struct CorrelatorState: Codable, Sendable, Equatable {
     }
 
     public struct Segment: Codable, Sendable, Equatable {
-        var facts: [PendingFact]
-        var onceRules: [String]
+        /// Which segment this is among those the source has had (0, 1, 2… in the order they opened):
+        /// the ledger keeps a segment's facts under it, apart from the rest of the state.
+        var id: Int64 = 0
+        var facts: [PendingFact] = []
+        var onceRules: [String] = []
         var lastProgress: Int64?
         /// A progress counter went back: two runs' progress lines are mixed in this segment.
         var progressMixed = false
@@ -29,6 +32,11 @@ public struct CorrelatorState: Codable, Sendable, Equatable {
         var mixedSession = false
         /// The segment's session had lines while two stream-json runs were in flight.
         var sharedFlight = false
+    }
+
+    enum SegmentKeys: String, CodingKey {
+        case id, facts, onceRules, lastProgress, progressMixed, line, session, namedRun, mixedSession
+        case sharedFlight
     }
 
     public struct Continuation: Codable, Sendable, Equatable {
@@ -69,6 +77,8 @@ public struct CorrelatorState: Codable, Sendable, Equatable {
     /// The seq of `linkLog[0]` (the log is compacted from the front now and then).
     private var linkBase = 0
     var segments: [Segment] = []
+    /// The id the next segment opened gets.
+    var nextSegmentId: Int64 = 0
     var continuation: Continuation?
     var awaitingWorkflow: [Awaiting] = []
     var workflowHints: [Hint] = []
@@ -117,6 +127,16 @@ public struct CorrelatorState: Codable, Sendable, Equatable {
         linkIndex[LinkKey(kind: kind, id: id)]?.runId
     }
 
+    /// Opens a segment at the current line, as the newest (last) one.
+    mutating func openSegment() {
+        var segment = Segment(id: nextSegmentId, line: line)
+        // A burst holds a run's closing report lines (cost, turns, tokens…): room for them at once.
+        segment.facts.reserveCapacity(8)
+        segment.onceRules.reserveCapacity(8)
+        segments.append(segment)
+        nextSegmentId += 1
+    }
+
     /// Links `id` to `run` (as the newest link) and drops the oldest links beyond `limit`.
     mutating func addLink(_ kind: LinkKind, _ id: String, _ run: String, limit: Int) {
         let key = LinkKey(kind: kind, id: id)
@@ -138,13 +158,21 @@ public struct CorrelatorState: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case line, links, segments, continuation, awaitingWorkflow, workflowHints, ambiguousOwed
         case orphans, orphanEnds, recentlyEnded, ambiguousSessions, endStatus, endStatusLine
-        case streamsInFlight, hinted
+        case streamsInFlight, hinted, nextSegmentId
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         line = try c.decode(Int64.self, forKey: .line)
         segments = try c.decode([Segment].self, forKey: .segments)
+        // States saved before segments had ids: number them in order, after any id already given.
+        nextSegmentId = try c.decodeIfPresent(Int64.self, forKey: .nextSegmentId) ?? 0
+        if !c.contains(.nextSegmentId) {
+            for i in segments.indices {
+                segments[i].id = nextSegmentId
+                nextSegmentId += 1
+            }
+        }
         continuation = try c.decodeIfPresent(Continuation.self, forKey: .continuation)
         awaitingWorkflow = try c.decode([Awaiting].self, forKey: .awaitingWorkflow)
         workflowHints = try c.decode([Hint].self, forKey: .workflowHints)
@@ -178,6 +206,7 @@ public struct CorrelatorState: Codable, Sendable, Equatable {
         try c.encodeIfPresent(endStatusLine, forKey: .endStatusLine)
         try c.encode(streamsInFlight, forKey: .streamsInFlight)
         try c.encode(hinted, forKey: .hinted)
+        try c.encode(nextSegmentId, forKey: .nextSegmentId)
     }
 
     public static func == (a: Self, b: Self) -> Bool {
@@ -187,6 +216,24 @@ public struct CorrelatorState: Codable, Sendable, Equatable {
             && a.recentlyEnded == b.recentlyEnded
             && a.ambiguousSessions == b.ambiguousSessions && a.endStatus == b.endStatus
             && a.endStatusLine == b.endStatusLine && a.streamsInFlight == b.streamsInFlight
-            && a.hinted == b.hinted
+            && a.hinted == b.hinted && a.nextSegmentId == b.nextSegmentId
+    }
+}
+
+extension CorrelatorState.Segment {
+    /// `facts` is absent where the ledger keeps the facts apart (`CorrelatorState.ledgerJSON`); `id`, from
+    /// states saved before segments had one (the state's decoder numbers those).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CorrelatorState.SegmentKeys.self)
+        id = try c.decodeIfPresent(Int64.self, forKey: .id) ?? 0
+        facts = try c.decodeIfPresent([PendingFact].self, forKey: .facts) ?? []
+        onceRules = try c.decode([String].self, forKey: .onceRules)
+        lastProgress = try c.decodeIfPresent(Int64.self, forKey: .lastProgress)
+        progressMixed = try c.decodeIfPresent(Bool.self, forKey: .progressMixed) ?? false
+        line = try c.decode(Int64.self, forKey: .line)
+        session = try c.decodeIfPresent(String.self, forKey: .session)
+        namedRun = try c.decodeIfPresent(String.self, forKey: .namedRun)
+        mixedSession = try c.decodeIfPresent(Bool.self, forKey: .mixedSession) ?? false
+        sharedFlight = try c.decodeIfPresent(Bool.self, forKey: .sharedFlight) ?? false
     }
 }
