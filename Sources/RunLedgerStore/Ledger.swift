@@ -58,12 +58,12 @@ public struct RunQuery: Sendable {
 public final class Ledger {
     public let path: String
     let db: SQLiteConnection
-    private let encoder: JSONEncoder = {
+    let encoder: JSONEncoder = {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys]
         return e
     }()
-    private let decoder = JSONDecoder()
+    let decoder = JSONDecoder()
     private lazy var selectRun = try? db.prepare("SELECT record FROM runs WHERE run_id = ?")
     private lazy var dataVersion = try? db.prepare("PRAGMA data_version")
 
@@ -74,7 +74,9 @@ public final class Ledger {
     private var recentRuns: [String: RunRecord] = [:]
     private var olderRuns: [String: RunRecord] = [:]
     private static let recentRunsCap = 2048
-    private var seenDataVersion: Int64?
+    var seenDataVersion: Int64?
+    /// What the ledger holds of each source's open bursts, as this connection last wrote or read it.
+    var openBurstJournals: [String: OpenBurstJournal] = [:]
 
     /// One writer at a time per ledger file among this process's connections. An ingestor holds it
     /// from its batch's first read of a run to its commit, so two of them (the log follower and the
@@ -196,6 +198,7 @@ public final class Ledger {
     /// Writes a batch in one transaction: either all of it (facts and position) lands, or none.
     public func commit(_ batch: LedgerBatch) throws {
         guard !batch.isEmpty else { return }
+        var journal: OpenBurstJournal?
         try db.exec("BEGIN IMMEDIATE")
         do {
             for r in batch.runs {
@@ -228,6 +231,7 @@ public final class Ledger {
                 }
             }
             if let p = batch.position {
+                journal = try saveOpenBursts(of: p)
                 let state = try p.correlator.ledgerJSON { String(decoding: try encoder.encode($0), as: UTF8.self) }
                 try savePosition.run([.text(p.source), .text(p.identity), .int(p.offset), .int(p.lines), .text(state)])
             }
@@ -235,8 +239,10 @@ public final class Ledger {
         } catch {
             try? db.exec("ROLLBACK")
             forgetRecentRuns()
+            openBurstJournals.removeAll()
             throw error
         }
+        if let p = batch.position, let journal { openBurstJournals[p.source] = journal }
         for r in batch.runs { remember(r) }
         seenDataVersion = currentDataVersion()
     }
@@ -278,7 +284,7 @@ public final class Ledger {
     }
 
     /// Moves when another connection commits (this connection's own commits leave it alone).
-    private func currentDataVersion() -> Int64? {
+    func currentDataVersion() -> Int64? {
         var version: Int64?
         try? dataVersion?.query { version = $0.int(0) }
         return version
@@ -358,7 +364,8 @@ public final class Ledger {
         try db.prepare("SELECT identity, offset, lines, correlator FROM positions WHERE source = ?").query([
             .text(source)
         ]) { row in
-            let state = try decoder.decode(CorrelatorState.self, from: Data(row.text(3).utf8))
+            var state = try decoder.decode(CorrelatorState.self, from: Data(row.text(3).utf8))
+            try restoreOpenBursts(of: source, into: &state)
             found = SourcePosition(
                 source: source, identity: row.text(0), offset: row.int(1), lines: row.int(2), correlator: state)
         }

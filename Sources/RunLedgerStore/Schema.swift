@@ -1,6 +1,6 @@
 /// The ledger's tables. `schema_version` in `meta` says which migrations ran.
 enum Schema {
-    static let version = 4
+    static let version = 5
 
     /// The table a step replaces with a view of the same name, by the step's index in `migrations` (the
     /// step to schema 4 is index 3). It is dropped only while it is still a table: `DROP TABLE` refuses
@@ -69,6 +69,16 @@ enum Schema {
         CREATE VIEW IF NOT EXISTS tools(run_id, tool, uses) AS
             SELECT runs.run_id, json_extract(t.value, '$.name'), json_extract(t.value, '$.uses')
             FROM runs, json_each(runs.record, '$.tools') AS t;
+        """,
+        // 5: the facts of bursts still open at a commit, apart from the correlator's state in `positions`:
+        // rows appended as a burst grows and dropped when it closes, so that a commit writes what the
+        // burst added, not what it holds (`OpenBurstJournal`). Facts saved inside the state before this
+        // step are read from there and moved here at the source's next commit.
+        """
+        CREATE TABLE IF NOT EXISTS open_burst_facts (
+            source TEXT NOT NULL, segment INTEGER NOT NULL, seq INTEGER NOT NULL, fact TEXT NOT NULL,
+            PRIMARY KEY (source, segment, seq)
+        ) WITHOUT ROWID;
         """,
     ]
 }
