@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        // The HTML pages' templates (escaping by default).
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // System libraries (module maps over the Debian -dev packages).
@@ -52,7 +54,7 @@ let package = Package(
         .target(
             name: "RunLedgerNotify", dependencies: ["RunLedgerCore", "RunLedgerStore", "RunLedgerHTTP"],
             swiftSettings: languageMode),
-        // HTTP: /metrics, /api/runs, /healthz, landing page; Prometheus exposition.
+        // HTTP: /metrics, /api/runs, /healthz, the HTML pages (landing, /runs, /runs/{id}); Prometheus exposition.
         .target(
             name: "RunLedgerServer",
             dependencies: [
@@ -63,6 +65,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
             swiftSettings: languageMode
         ),

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import RunLedgerCore
@@ -19,7 +20,8 @@ public struct ServerState: Sendable {
     }
 }
 
-/// The HTTP interface: `/metrics`, `/api/runs`, `/api/runs/{id}`, `/healthz` and a landing page at `/`.
+/// The HTTP interface: `/metrics`, `/api/runs`, `/api/runs/{id}`, `/healthz`, and pages for people at `/`,
+/// `/runs` and `/runs/{id}` (`HTTPServer+Pages.swift`).
 public enum HTTPServer {
     /// The most runs one `/api/runs` answer holds. A page of 10,000 was 6.4 MB of JSON, built while
     /// `/metrics` waited; a larger `limit` is refused (400) rather than cut short in silence, so a
@@ -28,12 +30,7 @@ public enum HTTPServer {
 
     public static func router(_ state: ServerState) -> Router<BasicRequestContext> {
         let router = Router()
-        router.get("/") { _, _ -> Response in
-            let flagged =
-                (try? await state.ledger.read { try $0.runs(RunQuery(flaggedOnly: true, limit: 20, newestFirst: true)) })
-                ?? []
-            return respond(.ok, "text/html; charset=utf-8", LandingPage.html(state: state, flagged: flagged))
-        }
+        addPages(to: router, state)
         router.get("/metrics") { request, _ -> Response in
             let format: ExpositionFormat
             if let parameter = request.uri.queryParameters.get("format") {
@@ -73,28 +70,7 @@ public enum HTTPServer {
             return respond(healthy ? .ok : .serviceUnavailable, "application/json", w.text)
         }
         router.get("/api/runs") { request, _ -> Response in
-            let q = request.uri.queryParameters
-            var query = RunQuery(limit: 100, newestFirst: true)
-            if let s = q.get("status") {
-                guard let status = RunStatus(rawValue: s) else {
-                    return error(
-                        .badRequest,
-                        "status must be one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-                query.status = status
-            }
-            if let f = q.get("flagged") { query.flaggedOnly = ["1", "true", "yes"].contains(f.lowercased()) }
-            if let l = q.get("limit") {
-                guard let n = Int(l), n >= 0 else { return error(.badRequest, "limit must be a whole number") }
-                guard n <= maxPageSize else { return error(.badRequest, "limit must be at most \(maxPageSize)") }
-                query.limit = n
-            }
-            do {
-                let body = try await state.ledger.read { RunView.json(try $0.runs(query)) }
-                return respond(.ok, "application/json", body)
-            } catch {
-                return Self.error(.serviceUnavailable, "\(error)")
-            }
+            await listRuns(query: request.uri.query, state)
         }
         router.get("/api/runs/:id") { _, context -> Response in
             let id = context.parameters.get("id") ?? ""
@@ -109,6 +85,42 @@ public enum HTTPServer {
         }
         return router
     }
+
+    /// `/api/runs`: newest first, a page at a time. The body stays the array it always was; the total
+    /// and the next page go in headers (`X-Total-Count`, `Link: <…>; rel="next"`, `X-Next-Cursor`).
+    static func listRuns(query: String?, _ state: ServerState) async -> Response {
+        let filter: RunFilter
+        let page: RunPage
+        do {
+            (filter, page) = try RunFilter.parse(
+                RunFilter.pairs(fromQuery: query), defaultLimit: 100, maxLimit: maxPageSize)
+        } catch {
+            return Self.error(.badRequest, "\(error)")
+        }
+        let read: (body: String, total: Int, next: Int64?)
+        do {
+            read = try await state.ledger.read { ledger -> (body: String, total: Int, next: Int64?) in
+                let (runs, next) = try ledger.runs(filter, page: page)
+                return (RunView.json(runs), try ledger.counts(filter).runs, next)
+            }
+        } catch {
+            return Self.error(.serviceUnavailable, "\(error)")
+        }
+        var response = respond(.ok, "application/json", read.body)
+        response.headers[totalCount] = String(read.total)
+        if let next = read.next {
+            var items = filter.queryItems
+            items.append(("limit", String(page.limit)))
+            items.append(("cursor", String(next)))
+            response.headers[nextCursor] = String(next)
+            response.headers[linkHeader] = "<\(Pages.href("/api/runs", items))>; rel=\"next\""
+        }
+        return response
+    }
+
+    static let totalCount = HTTPField.Name("X-Total-Count")!
+    static let nextCursor = HTTPField.Name("X-Next-Cursor")!
+    static let linkHeader = HTTPField.Name("Link")!
 
     static func respond(_ status: HTTPResponse.Status, _ type: String, _ body: String) -> Response {
         Response(status: status, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(string: body)))

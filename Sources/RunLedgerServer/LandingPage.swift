@@ -1,58 +1,51 @@
 import RunLedgerCore
+import RunLedgerStore
 
-/// The page at `/`: what is running, what it reads, where to look next, and the latest flagged runs.
+/// The page at `/`: flagged runs by kind over the last 24 hours and all time (each a link into the
+/// filtered list), what RunLedger reads, and the latest flagged runs.
 enum LandingPage {
-    static func html(state: ServerState, flagged: [RunRecord]) -> String {
-        var rows = ""
-        for r in flagged {
-            var why: [String] = []
-            if r.falseFailure { why.append("false failure") }
-            for (source, fields) in r.mismatch.sorted(by: { $0.key < $1.key }) {
-                why.append("\(source) reported 0 for \(fields.joined(separator: ", "))")
-            }
-            rows +=
-                "<tr><td><a href=\"/api/runs/\(esc(r.runId))\">\(esc(r.runId))</a></td><td>\(esc(r.workflowName))</td>"
-                + "<td>\(esc(r.currentStatus.rawValue))</td><td>\(JSONWriter.decimalText(r.cost, scale: 9))</td>"
-                + "<td>\(r.turnCount)</td><td>\(r.toolCount)</td><td>\(esc(why.joined(separator: "; ")))</td></tr>\n"
+    /// What the page needs from the ledger, read on a reader thread.
+    struct Facts {
+        var flagged: [RunRecord]
+        var day: Ledger.RunCounts
+        var all: Ledger.RunCounts
+        /// The end of the 24 hours: the latest time in the ledger (the log's clock, as stalls use it),
+        /// so a replayed log reads as it did live; nil for an empty ledger.
+        var nowMs: Int64?
+
+        static func read(_ ledger: Ledger) throws -> Facts {
+            let now = try ledger.latestRunTimeMs()
+            var day = RunFilter()
+            day.sinceMs = now.map { $0 - 86_400_000 }
+            var flagged = RunFilter()
+            flagged.flagged = true
+            return Facts(
+                flagged: try ledger.runs(flagged, page: RunPage(limit: 20)).runs,
+                day: now == nil ? Ledger.RunCounts() : try ledger.counts(day), all: try ledger.counts(RunFilter()),
+                nowMs: now)
         }
-        if rows.isEmpty { rows = "<tr><td colspan=\"7\">No flagged runs.</td></tr>\n" }
-        var sources = ""
-        for s in state.sources.all {
-            sources +=
-                "<li><code>\(esc(s.name))</code>: \(s.up ? "up" : "down"), \(s.lines) lines"
-                + (s.detail.map { " — \(esc($0))" } ?? "") + "</li>\n"
-        }
-        return """
-            <!doctype html>
-            <html><head><meta charset="utf-8"><title>RunLedger</title>
-            <style>body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse}
-            td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}code{background:#f4f4f4}</style></head>
-            <body>
-            <h1>RunLedger \(esc(state.version))</h1>
-            <p>The truth about agent workflow runs, read from the executor's logs.</p>
-            <ul><li><a href="/metrics">/metrics</a> (Prometheus)</li><li><a href="/api/runs">/api/runs</a>
-            (<a href="/api/runs?flagged=1">flagged only</a>)</li><li><a href="/healthz">/healthz</a></li></ul>
-            <h2>Sources</h2>
-            <ul>
-            \(sources)</ul>
-            <h2>Latest flagged runs</h2>
-            <table><tr><th>run</th><th>workflow</th><th>status</th><th>cost (USD)</th><th>turns</th><th>tools</th><th>why</th></tr>
-            \(rows)</table>
-            </body></html>
-            """
     }
 
-    static func esc(_ s: String) -> String {
-        var out = ""
-        for c in s {
-            switch c {
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "&": out += "&amp;"
-            case "\"": out += "&quot;"
-            default: out.append(c)
+    static func html(state: ServerState, facts: Facts) -> String {
+        var day = RunFilter()
+        day.sinceMs = facts.nowMs.map { $0 - 86_400_000 }
+        let dayLabel =
+            facts.nowMs.map {
+                "Last 24 hours (to \(Pages.time($0)?["text"] as? String ?? ""), the latest time in the ledger)"
             }
+            ?? "Last 24 hours"
+        let sources: [Pages.Values] = state.sources.all.map { s in
+            ["name": s.name, "state": s.up ? "up" : "down", "lines": String(s.lines), "detail": s.detail as Any]
         }
-        return out
+        return Pages.render(
+            "landing",
+            [
+                "title": "RunLedger", "version": state.version,
+                "windows": [
+                    ["label": dayLabel, "kinds": Pages.kinds(facts.day, within: day)],
+                    ["label": "All time", "kinds": Pages.kinds(facts.all, within: RunFilter())],
+                ],
+                "sources": sources, "rows": Pages.rows(facts.flagged),
+            ])
     }
 }

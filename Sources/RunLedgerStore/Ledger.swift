@@ -384,7 +384,7 @@ public final class Ledger {
         return n
     }
 
-    private func decodeRecord(_ json: String) throws -> RunRecord {
+    func decodeRecord(_ json: String) throws -> RunRecord {
         do { return try decoder.decode(RunRecord.self, from: Data(json.utf8)) } catch {
             throw LedgerError("\(path): a run record cannot be read (\(error))")
         }

@@ -1,0 +1,101 @@
+import RunLedgerCore
+import RunLedgerStore
+
+/// `/runs` (the filtered list) and `/runs/{id}` (one run, for people).
+enum RunPages {
+    /// The list's page size; `limit` may ask for up to `HTTPServer.maxPageSize`.
+    static let pageSize = 50
+
+    static func list(
+        filter: RunFilter, page: RunPage, runs: [RunRecord], next: Int64?, counts: Ledger.RunCounts, error: String?
+    ) -> String {
+        var values: Pages.Values = [
+            "title": "Runs", "rows": Pages.rows(runs), "total": String(counts.runs),
+            "kinds": Pages.kinds(counts, within: filter), "error": error as Any,
+            "f": [
+                "falseFailure": filter.falseFailure, "stalled": filter.stalled, "flagged": filter.flagged,
+                "workflow": filter.workflow ?? "", "q": filter.idPrefix ?? "",
+                "since": filter.sinceMs.map { Timestamps.iso8601(ms: $0) } ?? "",
+                "until": filter.untilMs.map { Timestamps.iso8601(ms: $0) } ?? "",
+            ] as Pages.Values,
+        ]
+        let mismatch: String? =
+            switch filter.mismatch {
+            case .any?: "any"
+            case .field(let f)?: f
+            case nil: nil
+            }
+        values["mismatchOptions"] = options(
+            [("", "—"), ("any", "any field")] + RunFilter.mismatchFields.map { ($0, $0) }, mismatch)
+        values["statusOptions"] = options(
+            [("", "any")] + RunStatus.allCases.map { ($0.rawValue, $0.rawValue) }, filter.status?.rawValue)
+        if let next {
+            var items = filter.queryItems
+            if page.limit != pageSize { items.append(("limit", String(page.limit))) }
+            items.append(("cursor", String(next)))
+            values["next"] = Pages.href("/runs", items)
+        }
+        return Pages.render("runs", values)
+    }
+
+    private static func options(_ list: [(String, String)], _ chosen: String?) -> [Pages.Values] {
+        list.map { ["value": $0.0, "label": $0.1, "selected": $0.0 == (chosen ?? "")] }
+    }
+
+    static func run(_ r: RunRecord) -> String {
+        let kinds = r.tokens.byKind.filter { $0.value > 0 }
+        var values: Pages.Values = [
+            "title": "Run \(r.runId)", "id": r.runId, "workflow": r.workflowName, "status": r.currentStatus.rawValue,
+            "attribution": r.shownAttribution.rawValue, "started": Pages.time(r.startedAtMs) as Any,
+            "ended": Pages.time(r.endedAtMs) as Any,
+            "duration": r.durationMs.map { JSONWriter.decimalText($0, scale: 3) + " s" } ?? "—",
+            "cost": JSONWriter.decimalText(r.cost, scale: 9), "turns": String(r.turnCount),
+            "turnsSource": r.turnsSource.map { $0 == "result" ? "Claude CLI's result" : "executor's count" } as Any,
+            "totalTokens": String(r.totalTokens),
+            "tokens": kinds.enumerated().map { i, k in
+                ["kind": k.kind, "value": String(k.value), "last": i == kinds.count - 1] as Pages.Values
+            },
+            "toolCount": String(r.toolCount), "hasTools": !r.tools.isEmpty,
+            "tools": r.tools.enumerated().map { i, t in
+                [
+                    "name": t.name, "uses": (r.toolUsesKnown ? String(t.uses) : nil) as Any,
+                    "last": i == r.tools.count - 1,
+                ] as Pages.Values
+            },
+            "stalled": (r.isStalled ? Pages.time(r.stalledAtMs) : nil) as Any,
+            "taskgroupError": r.taskgroupError, "taskgroup": r.taskgroupVerdict,
+            "falseFailure": r.falseFailure, "falseFailureVerdict": r.falseFailureVerdict,
+        ]
+        values.merge(reported(r)) { $1 }
+        return Pages.render("run", values)
+    }
+
+    /// The side-by-side table: each field as the logs show it, then as each source reported it.
+    private static func reported(_ r: RunRecord) -> Pages.Values {
+        let sources = r.reported.keys.sorted()
+        guard !sources.isEmpty else { return ["hasReports": false] }
+        func shown(_ v: Int64, money: Bool = false) -> String {
+            v < 0 ? "not reported" : money ? JSONWriter.decimalText(v, scale: 9) : String(v)
+        }
+        let fields: [(name: String, label: String, logs: String, value: (Report) -> String)] = [
+            ("cost", "cost (USD)", JSONWriter.decimalText(r.cost, scale: 9), { shown($0.costNano, money: true) }),
+            ("tokens", "tokens", String(r.totalTokens), { shown($0.totalTokens) }),
+            ("turns", "turns", String(r.turnCount), { shown($0.turns) }),
+            ("tools", "tools", String(r.toolCount), { shown($0.tools) }),
+        ]
+        return [
+            "hasReports": true, "sources": sources,
+            "fields": fields.map { f in
+                [
+                    "name": f.label, "logs": f.logs,
+                    "cells": sources.map { s in
+                        [
+                            "value": r.reported[s].map(f.value) ?? "—",
+                            "mismatch": r.mismatch[s]?.contains(f.name) == true,
+                        ] as Pages.Values
+                    },
+                ] as Pages.Values
+            },
+        ]
+    }
+}
