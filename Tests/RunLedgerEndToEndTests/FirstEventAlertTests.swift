@@ -8,23 +8,17 @@ import Testing
 /// `x - min_over_time(x[15m])` read 0 there and nothing fired.
 @Suite(.serialized) struct FirstEventAlertTests {
     static func config(target: String, alertmanager: Int) -> String {
-        """
-        global:
-          scrape_interval: 1s
-          scrape_timeout: 1s
-          evaluation_interval: 1s
-        rule_files:
-          - \(Paths.alerts.path)/*.yml
-        alerting:
-          alertmanagers:
-            - static_configs:
-                - targets: ["127.0.0.1:\(alertmanager)"]
-        scrape_configs:
-          - job_name: runledger
-            static_configs:
-              - targets: ["\(target)"]
+        PrometheusProcess.fastConfigWithRules + """
+            alerting:
+              alertmanagers:
+                - static_configs:
+                    - targets: ["127.0.0.1:\(alertmanager)"]
+            scrape_configs:
+              - job_name: runledger
+                static_configs:
+                  - targets: ["\(target)"]
 
-        """
+            """
     }
 
     @Test func theFirstFalseFailureOfANewWorkflowReachesAlertmanager() throws {

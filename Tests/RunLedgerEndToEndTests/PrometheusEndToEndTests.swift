@@ -12,24 +12,18 @@ import Testing
     /// OpenMetrics and has no setting to ask for text, so the second job forces text 0.0.4 with
     /// `?format=text`. One-second scrapes and evaluations keep the test short.
     static func config(target: String) -> String {
-        """
-        global:
-          scrape_interval: 1s
-          scrape_timeout: 1s
-          evaluation_interval: 1s
-        rule_files:
-          - \(Paths.alerts.path)/*.yml
-        scrape_configs:
-          - job_name: \(openMetricsJob)
-            static_configs:
-              - targets: ["\(target)"]
-          - job_name: \(textJob)
-            params:
-              format: [text]
-            static_configs:
-              - targets: ["\(target)"]
+        PrometheusProcess.fastConfigWithRules + """
+            scrape_configs:
+              - job_name: \(openMetricsJob)
+                static_configs:
+                  - targets: ["\(target)"]
+              - job_name: \(textJob)
+                params:
+                  format: [text]
+                static_configs:
+                  - targets: ["\(target)"]
 
-        """
+            """
     }
 
     /// One bug-era run: started, its id-less burst with a TaskGroup error, 5 turns and a tool, then
