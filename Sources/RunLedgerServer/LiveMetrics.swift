@@ -20,24 +20,25 @@ public final class LiveMetrics: @unchecked Sendable {
     /// The histograms' exposition, kept until a commit changes the ledger's values: building it looks
     /// up some 5,000 series at 10k series, a fifth of a scrape, and histograms change only in `apply`.
     private var histogramText: String?
-    /// The series exported at 0 from the first scrape.
-    private let zeroSeries: SeriesValues
+    /// The series exported at 0 before they first move (`ZeroSeries`); grows as commits name new
+    /// workflows. Read and written with the lock held.
+    private var zeroSeries: SeriesValues
+    /// The workflows whose series are all in `zeroSeries`.
+    private var zeroWorkflows: Set<String>
     private lazy var outboxPending: Gauge = registry.makeGauge(
         name: Metrics.outboxPending.name, help: Metrics.outboxPending.help)
 
     /// - Parameters:
     ///   - rollups: the ledger's sums by series.
-    ///   - workflows: workflows exported at 0 from the first scrape.
+    ///   - workflows: workflows exported at 0 from the first scrape, besides those the rollups name.
     ///   - sources: sources exported at 0 on `runledger_lines_total` from the first scrape.
-    public init(rollups: SeriesValues, workflows: [String], sources: [String], version: String) {
-        var zero: SeriesValues = [:]
-        for wf in Set(workflows + ["unknown"]) { for key in Contribution.zeroSeries(workflow: wf) { zero[key] = 0 } }
-        for s in sources {
-            for r in LineResult.allCases { zero[SeriesKey(Metrics.lines.name, [s, r.rawValue])] = 0 }
-        }
-        zero[SeriesKey(Metrics.labelsFolded.name, ["workflow"])] = 0
-        zeroSeries = zero
-        var initial = zero
+    ///   - sinks: the configured sinks, exported at 0 on `runledger_alerts_total` from the first scrape.
+    public init(
+        rollups: SeriesValues, workflows: [String], sources: [String], sinks: [AlertRoute] = [], version: String
+    ) {
+        zeroSeries = ZeroSeries.initial(workflows: workflows, rollups: rollups, sources: sources, sinks: sinks)
+        zeroWorkflows = ZeroSeries.workflows(in: zeroSeries)
+        var initial = zeroSeries
         initial.add(rollups)
         lock.withLock {
             for (key, value) in initial { set(key, value) }
@@ -50,10 +51,11 @@ public final class LiveMetrics: @unchecked Sendable {
     /// Sets every ledger-derived series to the ledger's sums again (after a commit failed part-way, the
     /// changes of the commits before it were not reported).
     public func reset(rollups: SeriesValues) {
-        var exact = zeroSeries
-        exact.add(rollups)
         lock.withLock {
             histogramText = nil
+            addZeroSeries(forWorkflowsIn: rollups)
+            var exact = zeroSeries
+            exact.add(rollups)
             for key in values.keys where exact[key] == nil { exact[key] = 0 }
             for (key, value) in exact where values[key] != value { set(key, value) }
         }
@@ -64,8 +66,23 @@ public final class LiveMetrics: @unchecked Sendable {
         guard !delta.isEmpty else { return }
         lock.withLock {
             histogramText = nil
+            addZeroSeries(forWorkflowsIn: delta)
             for (key, d) in delta where d != 0 {
                 set(key, (values[key] ?? 0).saturatingAdd(d))
+            }
+        }
+    }
+
+    /// Exports at 0 every series of a workflow `values` names for the first time: the first commit
+    /// that names a workflow (a run's start, often) makes its false-failure and mismatch counters, so
+    /// that their first event is a change from 0. Called with the lock held.
+    private func addZeroSeries(forWorkflowsIn values: SeriesValues) {
+        for key in values.keys {
+            guard let wf = ZeroSeries.workflow(of: key), !zeroWorkflows.contains(wf) else { continue }
+            zeroWorkflows.insert(wf)
+            for zero in ZeroSeries.workflow(wf) {
+                zeroSeries[zero] = 0
+                if self.values[zero] == nil { set(zero, 0) }
             }
         }
     }

@@ -55,7 +55,48 @@ struct Dashboard: Decodable {
 
     struct FieldConfig: Decodable {
         var defaults: Defaults?
-        struct Defaults: Decodable { var unit: String? }
+        var overrides: [Override]?
+        struct Defaults: Decodable {
+            var unit: String?
+            var links: [Link]?
+        }
+
+        /// Properties for the fields a matcher picks (`byFrameRefID`: the series of one query).
+        struct Override: Decodable {
+            var matcher: Matcher
+            var properties: [Property]
+
+            struct Matcher: Decodable {
+                var id: String
+                var options: String?
+
+                init(from decoder: Decoder) throws {
+                    let c = try decoder.container(keyedBy: CodingKeys.self)
+                    id = try c.decode(String.self, forKey: .id)
+                    options = try? c.decode(String.self, forKey: .options)
+                }
+                enum CodingKeys: String, CodingKey { case id, options }
+            }
+
+            /// One property; only `links` is read (other values have other shapes).
+            struct Property: Decodable {
+                var id: String
+                var links: [Link]?
+
+                init(from decoder: Decoder) throws {
+                    let c = try decoder.container(keyedBy: CodingKeys.self)
+                    id = try c.decode(String.self, forKey: .id)
+                    links = id == "links" ? try c.decode([Link].self, forKey: .value) : nil
+                }
+                enum CodingKeys: String, CodingKey { case id, value }
+            }
+        }
+    }
+
+    /// A data link: where a click on a series goes.
+    struct Link: Decodable {
+        var title: String
+        var url: String
     }
 
     struct Target: Decodable {
@@ -63,6 +104,15 @@ struct Dashboard: Decodable {
         var legendFormat: String?
         var refId: String
         var datasource: DataSource?
+    }
+
+    /// The data links a click on a series of query `refId` offers: an override's for that query's
+    /// frames, else the panel's defaults.
+    static func links(of panel: Panel, refId: String) -> [Link] {
+        let chosen = (panel.fieldConfig?.overrides ?? []).filter {
+            $0.matcher.id == "byFrameRefID" && $0.matcher.options == refId
+        }.flatMap(\.properties).compactMap(\.links)
+        return chosen.last ?? panel.fieldConfig?.defaults?.links ?? []
     }
 
     /// Every panel, with the panels of collapsed rows.

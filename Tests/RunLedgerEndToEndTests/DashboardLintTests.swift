@@ -5,7 +5,8 @@ import Testing
 /// here, so the rules are checked on the JSON): a `datasource` variable, `job` and `instance`
 /// variables, a title, description and unit on every panel, panels on `${datasource}`, every query
 /// filtered by `$job` and `$instance`, `$__rate_interval` in every range, counters only through
-/// `rate`/`irate`/`increase` and buckets only through `histogram_quantile`.
+/// `rate`/`irate`/`increase` and buckets only through `histogram_quantile`; and, RunLedger's own rule,
+/// panels of flagged counts link to its run list.
 @Suite struct DashboardLintTests {
     /// The Grafana unit ids these dashboards use; each is one of Grafana's built-in units.
     static let grafanaUnits: Set<String> = [
@@ -92,6 +93,67 @@ import Testing
                     }
                 }
             }
+        }
+    }
+
+    /// What each flagged count is, as a filter of RunLedger's run list (`/runs`).
+    static let runListFilters: [String: String] = [
+        "agent_workflow_false_failures_total": "false_failure=1",
+        "agent_workflow_reporting_mismatches_total": "mismatch=",
+        "agent_workflow_runs_stalled": "status=running",
+    ]
+    /// The run list's parameter for a series label a link passes on.
+    static let runListParameters = ["workflow": "workflow", "field": "mismatch"]
+
+    /// A panel that counts flagged runs (false failures, mismatches, stalled runs) links each series
+    /// to those runs in RunLedger's run list: the runs are not in Prometheus (a run id is never a
+    /// label), and a count nobody can open is a dead end. The link carries the series' workflow or
+    /// field, and for counts over time the dashboard's time range.
+    @Test(arguments: Paths.dashboardFiles) func flaggedCountPanelsLinkToTheRunList(file: String) throws {
+        let d = try Dashboard.load(file)
+        let urlVariable = d.templating.list.first { $0.name == "runledger_url" }
+        var linked = 0
+        for p in d.allPanels {
+            for t in p.targets ?? [] {
+                let name = "\(file) \(p.title ?? "") \(t.refId)"
+                let q = PromQL(t.expr)
+                let links = Dashboard.links(of: p, refId: t.refId)
+                // A link names only labels its series carry: an absent one would be an empty filter.
+                for link in links {
+                    for label in Self.fieldLabels(in: link.url) {
+                        #expect(q.groupingLabels.contains(label), "\(name): \(link.url) names \(label), which it lacks")
+                    }
+                }
+                for metric in Set(q.selectors.map(\.metric)) {
+                    guard let filter = Self.runListFilters[metric] else { continue }
+                    linked += 1
+                    #expect(
+                        urlVariable?.type == "textbox", "\(file): no runledger_url variable for the run list's links")
+                    let toList = links.filter { $0.url.hasPrefix("${runledger_url}/runs?") && $0.url.contains(filter) }
+                    #expect(
+                        !toList.isEmpty, "\(name): counts \(metric) but links to no ${runledger_url}/runs?\(filter)")
+                    for (label, parameter) in Self.runListParameters
+                    where q.groupingLabels.contains(label) && (label != "field" || filter == "mismatch=") {
+                        let passed = "\(parameter)=${__field.labels.\(label)}"
+                        #expect(
+                            toList.contains { $0.url.contains(passed) }, "\(name): its link does not pass \(passed)")
+                    }
+                    if metric.hasSuffix("_total") {
+                        let range = ["since=${__from:date:iso}", "until=${__to:date:iso}"]
+                        #expect(
+                            toList.contains { l in range.allSatisfy { l.url.contains($0) } },
+                            "\(name): counts over time, and its link does not pass the time range")
+                    }
+                }
+            }
+        }
+        if file == "agent-workflows.json" { #expect(linked >= 3, "\(file): the flagged-count panels") }
+    }
+
+    /// The labels a data link takes from its series: `${__field.labels.NAME}`.
+    static func fieldLabels(in url: String) -> [String] {
+        url.components(separatedBy: "${__field.labels.").dropFirst().map {
+            String($0.prefix { $0 != "}" && $0 != ":" })
         }
     }
 

@@ -12,29 +12,25 @@ import Testing
     /// OpenMetrics and has no setting to ask for text, so the second job forces text 0.0.4 with
     /// `?format=text`. One-second scrapes and evaluations keep the test short.
     static func config(target: String) -> String {
-        """
-        global:
-          scrape_interval: 1s
-          scrape_timeout: 1s
-          evaluation_interval: 1s
-        rule_files:
-          - \(Paths.alerts.path)/*.yml
-        scrape_configs:
-          - job_name: \(openMetricsJob)
-            static_configs:
-              - targets: ["\(target)"]
-          - job_name: \(textJob)
-            params:
-              format: [text]
-            static_configs:
-              - targets: ["\(target)"]
+        PrometheusProcess.fastConfigWithRules + """
+            scrape_configs:
+              - job_name: \(openMetricsJob)
+                static_configs:
+                  - targets: ["\(target)"]
+              - job_name: \(textJob)
+                params:
+                  format: [text]
+                static_configs:
+                  - targets: ["\(target)"]
 
-        """
+            """
     }
 
     /// One bug-era run: started, its id-less burst with a TaskGroup error, 5 turns and a tool, then
-    /// ended failed and named `builder` just after: a false failure.
-    static func falseFailureRun() -> String {
+    /// ended failed and named `workflow` just after: a false failure. (Lines as the shared sample log
+    /// has them, from the executor's bug era; `Background workflow NAME completed` is written by
+    /// src/agents/claude_code/agent.py@833405bd.)
+    static func falseFailureRun(workflow: String = "builder") -> String {
         let db = UUID().uuidString.lowercased(), run = UUID().uuidString.lowercased()
         let session = UUID().uuidString.lowercased()
         let esc = "\u{1B}"
@@ -49,7 +45,7 @@ import Testing
             "2025-06-19 18:30:01,040 - \(sdk) - ERROR - ❌ \(esc)[91mSDK Executor: Marking execution as failed due to TaskGroup conflict\(esc)[0m",
             "2025-06-19 18:30:01,050 - \(sdk) - INFO - 📝 \(esc)[92mSDK Executor: Final tool extraction results - 1 tools captured: ['MultiEdit']\(esc)[0m",
             "2025-06-19 18:30:01,060 - \(agent) - INFO - 📝 \(esc)[92mUpdated session \(session) with final status: failed (workflow_run_id: \(db))\(esc)[0m",
-            "2025-06-19 18:30:01,070 - \(agent) - INFO - 📝 \(esc)[92mBackground workflow builder completed: False\(esc)[0m",
+            "2025-06-19 18:30:01,070 - \(agent) - INFO - 📝 \(esc)[92mBackground workflow \(workflow) completed: False\(esc)[0m",
         ]
         return lines.joined(separator: "\n") + "\n"
     }

@@ -31,6 +31,18 @@ final class PrometheusProcess {
         try process.run()
     }
 
+    /// The head of the tests' prometheus.yml: one-second scrapes and evaluations keep a test short,
+    /// and the shipped rules are loaded.
+    static let fastConfigWithRules = """
+        global:
+          scrape_interval: 1s
+          scrape_timeout: 1s
+          evaluation_interval: 1s
+        rule_files:
+          - \(Paths.alerts.path)/*.yml
+
+        """
+
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     /// GET on the HTTP API; the JSON `data` member of a successful answer.

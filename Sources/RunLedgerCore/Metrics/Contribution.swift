@@ -85,24 +85,6 @@ public enum Contribution {
         x == x.rounded() ? String(Int64(x)) + ".0" : String(x)
     }
 
-    /// The series exported at 0 from the first scrape for a known workflow.
-    public static func zeroSeries(workflow wf: String) -> [SeriesKey] {
-        var keys = [
-            SeriesKey(Metrics.runsStarted.name, [wf]), SeriesKey(Metrics.runsActive.name, [wf]),
-            SeriesKey(Metrics.runsStalled.name, [wf]),
-            SeriesKey(Metrics.cost.name, [wf]), SeriesKey(Metrics.turns.name, [wf]),
-            SeriesKey(Metrics.taskgroupErrors.name, [wf]), SeriesKey(Metrics.falseFailures.name, [wf]),
-        ]
-        keys += RunStatus.terminal.map { SeriesKey(Metrics.runsFinished.name, [wf, $0.rawValue]) }
-        keys += Metrics.tokenKinds.map { SeriesKey(Metrics.tokens.name, [wf, $0]) }
-        keys += Metrics.mismatchFields.map { SeriesKey(Metrics.mismatches.name, [wf, $0]) }
-        for spec in [Metrics.runCost, Metrics.runTurns, Metrics.runDuration] {
-            keys += (spec.buckets.map(formatBound) + ["+Inf"]).map { SeriesKey(spec.name + "_bucket", [wf, $0]) }
-            keys += [SeriesKey(spec.name + "_sum", [wf]), SeriesKey(spec.name + "_count", [wf])]
-        }
-        return keys
-    }
-
     /// The metric a stored series belongs to (histogram parts map to their histogram).
     public static func spec(of key: SeriesKey) -> MetricSpec? {
         if let s = Metrics.spec(named: key.name) { return s }

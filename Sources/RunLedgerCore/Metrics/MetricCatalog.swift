@@ -101,6 +101,8 @@ public enum Metrics {
 
     public static let tokenKinds = ["input", "output", "cache_read", "cache_creation", "cache", "unknown"]
     public static let mismatchFields = ["cost", "tokens", "turns", "tools"]
+    /// The outcomes of an alert delivery on `runledger_alerts_total`.
+    public static let alertOutcomes = ["sent", "retried", "failed"]
 
     public static func spec(named name: String) -> MetricSpec? {
         (ledgerDerived + [sourceUp, sourceLag, alerts, reportErrors, outboxPending, buildInfo]).first {
