@@ -66,7 +66,8 @@ import Testing
         // RunLedger has read the whole sample before Prometheus first looks, so that its history is
         // the counters' starting point and not an increase that alerts.
         let linesKey = "runledger_lines_total{source=\"\(log)\""
-        let caughtUp = serve.waitFor("/metrics", within: 15) { body in
+        // Bounded, with room for a loaded machine: it took over 15 s once beside a parallel build.
+        let caughtUp = serve.waitFor("/metrics", within: 45) { body in
             let s = samples(body)
             return s.filter { $0.key.hasPrefix(linesKey) }.values.reduce(0, +) == 918
                 && s["runledger_source_lag_bytes{source=\"\(log)\"}"] == 0
