@@ -15,26 +15,27 @@ extension HTTPServer {
             }
         }
         router.get("/runs") { request, _ -> Response in
-            var filter = RunFilter()
-            var page = RunPage(limit: RunPages.pageSize)
-            var problem: String?
+            let filter: RunFilter
+            let page: RunPage
             do {
                 (filter, page) = try RunFilter.parse(
                     RunFilter.pairs(fromQuery: request.uri.query), defaultLimit: RunPages.pageSize,
                     maxLimit: maxPageSize)
             } catch {
-                problem = "\(error)"
+                // The form again with the error, and no runs (never the unfiltered ledger).
+                let page = RunPages.list(
+                    filter: RunFilter(), page: RunPage(limit: RunPages.pageSize), runs: [], next: nil,
+                    counts: Ledger.RunCounts(), error: "\(error)")
+                return html(.badRequest, page)
             }
-            // A bad filter shows the form again with the error, and no runs (never the unfiltered ledger).
-            let chosen = (filter, page, problem)
             do {
                 let body = try await state.ledger.read { ledger in
-                    let (runs, next) = chosen.2 == nil ? try ledger.runs(chosen.0, page: chosen.1) : ([], nil)
-                    let counts = chosen.2 == nil ? try ledger.counts(chosen.0) : Ledger.RunCounts()
+                    let (runs, next) = try ledger.runs(filter, page: page)
                     return RunPages.list(
-                        filter: chosen.0, page: chosen.1, runs: runs, next: next, counts: counts, error: chosen.2)
+                        filter: filter, page: page, runs: runs, next: next, counts: try ledger.counts(filter),
+                        error: nil)
                 }
-                return html(problem == nil ? .ok : .badRequest, body)
+                return html(.ok, body)
             } catch {
                 return html(.serviceUnavailable, Pages.missing("The ledger cannot be read: \(error)"))
             }

@@ -8,6 +8,8 @@ enum LandingPage {
     struct Facts {
         var flagged: [RunRecord]
         var day: Ledger.RunCounts
+        /// The last 24 hours' filter, which the counts' links narrow.
+        var dayFilter: RunFilter
         var all: Ledger.RunCounts
         /// The end of the 24 hours: the latest time in the ledger (the log's clock, as stalls use it),
         /// so a replayed log reads as it did live; nil for an empty ledger.
@@ -21,14 +23,12 @@ enum LandingPage {
             flagged.flagged = true
             return Facts(
                 flagged: try ledger.runs(flagged, page: RunPage(limit: 20)).runs,
-                day: now == nil ? Ledger.RunCounts() : try ledger.counts(day), all: try ledger.counts(RunFilter()),
-                nowMs: now)
+                day: now == nil ? Ledger.RunCounts() : try ledger.counts(day), dayFilter: day,
+                all: try ledger.counts(RunFilter()), nowMs: now)
         }
     }
 
     static func html(state: ServerState, facts: Facts) -> String {
-        var day = RunFilter()
-        day.sinceMs = facts.nowMs.map { $0 - 86_400_000 }
         let dayLabel =
             facts.nowMs.map {
                 "Last 24 hours (to \(Pages.time($0)?["text"] as? String ?? ""), the latest time in the ledger)"
@@ -42,7 +42,7 @@ enum LandingPage {
             [
                 "title": "RunLedger", "version": state.version,
                 "windows": [
-                    ["label": dayLabel, "kinds": Pages.kinds(facts.day, within: day)],
+                    ["label": dayLabel, "kinds": Pages.kinds(facts.day, within: facts.dayFilter)],
                     ["label": "All time", "kinds": Pages.kinds(facts.all, within: RunFilter())],
                 ],
                 "sources": sources, "rows": Pages.rows(facts.flagged),

@@ -30,7 +30,7 @@ extension Ledger {
         var rowids: [Int64] = []
         try db.prepare(sql).query(values) { row in
             rowids.append(row.int(0))
-            out.append(try row.withBytes(1) { RunRecord(ledgerJSON: $0) } ?? decodeRecord(row.text(1)))
+            out.append(try record(row, 1))
         }
         guard out.count > limit else { return (out, nil) }
         out.removeLast()
@@ -45,7 +45,7 @@ extension Ledger {
         sql += " ORDER BY rowid"
         var out: [RunRecord] = []
         try db.prepare(sql).query(values) { row in
-            out.append(try row.withBytes(0) { RunRecord(ledgerJSON: $0) } ?? decodeRecord(row.text(0)))
+            out.append(try record(row, 0))
         }
         return out
     }

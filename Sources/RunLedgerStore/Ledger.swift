@@ -303,7 +303,7 @@ public final class Ledger {
         guard let stmt = selectRun else { throw db.error("prepare") }
         var found: RunRecord?
         try stmt.query([.text(id)]) { row in
-            found = try row.withBytes(0) { RunRecord(ledgerJSON: $0) } ?? decodeRecord(row.text(0))
+            found = try record(row, 0)
         }
         return found
     }
@@ -319,7 +319,7 @@ public final class Ledger {
         if let limit = q.limit { sql += " LIMIT \(max(0, limit))" }
         var out: [RunRecord] = []
         try db.prepare(sql).query(values) { row in
-            out.append(try row.withBytes(0) { RunRecord(ledgerJSON: $0) } ?? decodeRecord(row.text(0)))
+            out.append(try record(row, 0))
         }
         return out
     }
@@ -384,7 +384,13 @@ public final class Ledger {
         return n
     }
 
-    func decodeRecord(_ json: String) throws -> RunRecord {
+    /// The run record in `row`'s column `column`: the hand-written reader, or `JSONDecoder` for a
+    /// record it does not take (one written by an older runledger).
+    func record(_ row: Row, _ column: Int32) throws -> RunRecord {
+        try row.withBytes(column) { RunRecord(ledgerJSON: $0) } ?? decodeRecord(row.text(column))
+    }
+
+    private func decodeRecord(_ json: String) throws -> RunRecord {
         do { return try decoder.decode(RunRecord.self, from: Data(json.utf8)) } catch {
             throw LedgerError("\(path): a run record cannot be read (\(error))")
         }

@@ -59,11 +59,4 @@ extension CorrelatorState {
             if let kept = facts[segments[i].id] { segments[i].facts = kept }
         }
     }
-
-    /// How many facts each open segment holds, by id: what a ledger holds once it has saved this state.
-    public var openBurstCounts: [Int64: Int] {
-        var out: [Int64: Int] = [:]
-        for s in segments where !s.facts.isEmpty { out[s.id] = s.facts.count }
-        return out
-    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import RunLedgerCore
 import RunLedgerStore
 
@@ -24,19 +25,11 @@ enum Pages {
 
     /// RFC 3986 unreserved characters stay; everything else is %XX of its UTF-8 bytes.
     static func percentEncoded(_ s: String) -> String {
-        var out = ""
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(b))
-            default:
-                out += "%" + String(b, radix: 16, uppercase: true).leftPadded(to: 2)
-            }
-        }
-        return out
+        s.addingPercentEncoding(withAllowedCharacters: unreserved) ?? s
     }
+
+    private static let unreserved = CharacterSet(
+        charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
     /// Why a run is on a flagged list, in a few words.
     static func why(_ r: RunRecord) -> String {
@@ -91,11 +84,5 @@ enum Pages {
 
     static func missing(_ message: String) -> String {
         render("missing", ["title": "Not found", "message": message])
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(to n: Int) -> String {
-        count >= n ? self : String(repeating: "0", count: n - count) + self
     }
 }
