@@ -5,7 +5,12 @@ import RunLedgerStore
 
 struct Runs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print the ledger's runs, for people or (--json) scripts.")
+        abstract: "Print the ledger's runs, for people or (--json) scripts.",
+        discussion: """
+            The filters are /api/runs's. The table shows the newest 50 runs of the selection, newest first
+            (--limit for more); --json prints the whole selection in ledger order (oldest first), or with
+            --limit the newest N, newest first.
+            """)
 
     @Option(name: .long, help: "The ledger (SQLite) to read.")
     var db: String
@@ -13,37 +18,96 @@ struct Runs: AsyncParsableCommand {
     @Flag(name: .long, help: "One JSON array of run records.")
     var json = false
 
-    @Option(name: .long, help: "Only runs with this status (running, completed, failed, killed, unknown).")
-    var status: String?
+    @Flag(name: .customLong("false-failure"), help: "Only false failures (failed after doing real work).")
+    var falseFailure = false
 
     @Flag(name: .long, help: "Only false failures and reporting mismatches.")
     var flagged = false
 
+    @Flag(name: .long, help: "Only running runs that have gone quiet.")
+    var stalled = false
+
+    @Option(name: .long, help: "Only runs whose reports disagree with the logs: any, cost, tokens, turns or tools.")
+    var mismatch: String?
+
+    @Option(name: .long, help: "Only runs of this workflow.")
+    var workflow: String?
+
+    @Option(name: .long, help: "Only runs with this status (running, completed, failed, killed, unknown).")
+    var status: String?
+
+    @Option(name: .long, help: "Only runs started at or after this time (RFC 3339, or a date: midnight UTC).")
+    var since: String?
+
+    @Option(name: .long, help: "Only runs started before this time (RFC 3339, or a date: midnight UTC).")
+    var until: String?
+
+    @Option(name: [.customLong("q"), .customLong("run-id")], help: "Only runs whose id starts with this.")
+    var runIdPrefix: String?
+
+    @Option(name: .long, help: "At most this many runs, newest first (default for the table: 50).")
+    var limit: Int?
+
+    static let defaultTableLimit = 50
+
+    /// The options as /api/runs's query parameters, so the CLI and the API read filters in one place.
+    private var pairs: [(name: String, value: String)] {
+        var out: [(String, String)] = []
+        if falseFailure { out.append(("false_failure", "1")) }
+        if flagged { out.append(("flagged", "1")) }
+        if stalled { out.append(("stalled", "1")) }
+        let options = [
+            ("mismatch", mismatch), ("workflow", workflow), ("status", status), ("since", since),
+            ("until", until), ("q", runIdPrefix), ("limit", limit.map(String.init)),
+        ]
+        for case let (name, value?) in options { out.append((name, value)) }
+        return out
+    }
+
+    private static let optionNames = [
+        "false_failure": "--false-failure", "mismatch": "--mismatch", "workflow": "--workflow",
+        "status": "--status", "since": "--since", "until": "--until", "q": "--q", "limit": "--limit",
+    ]
+
     func run() async throws {
         try await reportingFailures {
-            var query = RunQuery(flaggedOnly: flagged)
-            if let status {
-                guard let s = RunStatus(rawValue: status) else {
-                    throw Failure(
-                        "--status \(status): not one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-                query.status = s
+            let filter: RunFilter
+            let page: RunPage
+            do {
+                (filter, page) = try RunFilter.parse(pairs, defaultLimit: Self.defaultTableLimit, maxLimit: Int.max - 1)
+            } catch {
+                // The filter's errors name query parameters; say the option the user typed.
+                let text = "\(error)"
+                guard let (name, value) = pairs.first(where: { text.hasPrefix($0.name + " ") }),
+                    let option = Self.optionNames[name]
+                else { throw Failure(text) }
+                throw Failure("\(option) \(value): \(text.dropFirst(name.count + 1))")
             }
-            let runs = try Ledger(path: db, readOnly: true).runs(query)
+            let ledger = try Ledger(path: db, readOnly: true)
+            if json && limit == nil {
+                print(RunView.json(try ledger.allRuns(filter), pretty: true))
+                return
+            }
+            let shown = try ledger.runs(filter, page: page).runs
             if json {
-                print(RunView.json(runs, pretty: true))
+                print(RunView.json(shown, pretty: true))
             } else {
-                print(RunTable.render(runs))
+                let total = try ledger.counts(filter).runs
+                print(RunTable.render(shown, total: total, zone: .current))
             }
         }
     }
 }
 
-/// The human view of `runs`: one line per run, flags spelled out.
+/// The human view of `runs`: one line per run, its start in the reader's local time, flags spelled out.
 enum RunTable {
-    static func render(_ runs: [RunRecord]) -> String {
-        let header = ["RUN", "WORKFLOW", "STATUS", "COST USD", "TURNS", "TOKENS", "TOOLS", "FLAGS"]
+    static func render(_ runs: [RunRecord], total: Int, zone: TimeZone) -> String {
+        let header = ["RUN", "STARTED", "WORKFLOW", "STATUS", "COST USD", "TURNS", "TOKENS", "TOOLS", "FLAGS"]
         var rows = [header]
+        let format = Date.VerbatimFormatStyle(
+            format:
+                "\(year: .defaultDigits)-\(month: .twoDigits)-\(day: .twoDigits) \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits):\(second: .twoDigits) \(timeZone: .iso8601(.long))",
+            timeZone: zone, calendar: Calendar(identifier: .gregorian))
         for r in runs {
             var flags: [String] = []
             if r.falseFailure { flags.append("FALSE-FAILURE") }
@@ -52,9 +116,13 @@ enum RunTable {
                 flags.append("\(source)=0:\(fields.joined(separator: ","))")
             }
             if r.shownAttribution != .exact { flags.append(r.shownAttribution.rawValue) }
+            let started = (r.startedAtMs ?? r.endedAtMs).map {
+                Date(timeIntervalSince1970: Double($0) / 1000).formatted(format)
+            }
             rows.append([
-                r.runId, r.workflowName, r.currentStatus.rawValue, JSONWriter.decimalText(r.cost, scale: 9),
-                String(r.turnCount), String(r.totalTokens), String(r.toolCount), flags.joined(separator: " "),
+                r.runId, started ?? "-", r.workflowName, r.currentStatus.rawValue,
+                JSONWriter.decimalText(r.cost, scale: 9), String(r.turnCount), String(r.totalTokens),
+                String(r.toolCount), flags.joined(separator: " "),
             ])
         }
         let widths = header.indices.map { i in rows.map { $0[i].count }.max() ?? 0 }
@@ -63,6 +131,9 @@ enum RunTable {
                 i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
             }.joined(separator: "  ")
         }
-        return lines.joined(separator: "\n") + "\n\(runs.count) runs"
+        let footer =
+            runs.count == total
+            ? "\(total) runs" : "\(runs.count) of \(total) runs, newest first (--limit N shows more)"
+        return lines.joined(separator: "\n") + "\n" + footer
     }
 }
