@@ -3,10 +3,11 @@ SWIFT ?= swift
 # System packages the build and the tests need (promtool comes with prometheus). The tests read the
 # rule files with python3-yaml and check OpenMetrics output with python3-prometheus-client's strict parser.
 # libpq-dev reads the executor's database on PostgreSQL; the tests start a throwaway server from postgresql's
-# binaries (/usr/lib/postgresql/*/bin), as its `postgres` user.
+# binaries (/usr/lib/postgresql/*/bin), as its `postgres` user. BrowserTests drive the pages in Debian's headless
+# Chromium through chromium-driver and python3-selenium.
 DEB_PACKAGES := libsqlite3-dev libcurl4-openssl-dev libsystemd-dev zlib1g-dev libpq-dev systemd-journal-remote prometheus \
 	prometheus-alertmanager postgresql \
-	python3-yaml python3-prometheus-client
+	python3-yaml python3-prometheus-client chromium chromium-driver python3-selenium
 LISTEN ?= 127.0.0.1:9477
 DB ?= data/runledger.db
 SOURCE ?= examples/executor.log

@@ -35,7 +35,7 @@ enum LandingPage {
             }
             ?? "Last 24 hours"
         let sources: [Pages.Values] = state.sources.all.map { s in
-            ["name": s.name, "state": s.up ? "up" : "down", "lines": String(s.lines), "detail": s.detail as Any]
+            Pages.values(["name": s.name, "state": s.up ? "up" : "down", "lines": String(s.lines), "detail": s.detail])
         }
         return Pages.render(
             "landing",

@@ -19,7 +19,7 @@ enum PageTemplates {
     static let header = """
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><title>{{title}} · RunLedger</title>
-        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
         <style>
         body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:78em;padding:0 1em;color:#222}
         table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top}
@@ -104,7 +104,7 @@ enum PageTemplates {
         <tr><th>duration</th><td>{{duration}}</td></tr>
         <tr><th>cost (USD)</th><td>{{cost}}</td></tr>
         <tr><th>turns</th><td>{{turns}}{{#turnsSource}} (from the {{turnsSource}}){{/turnsSource}}</td></tr>
-        <tr><th>tokens</th><td>{{totalTokens}}: {{#tokens}}{{kind}} {{value}}{{^last}}, {{/last}}{{/tokens}}</td></tr>
+        <tr><th>tokens</th><td>{{totalTokens}}{{#hasTokenKinds}}: {{/hasTokenKinds}}{{#tokens}}{{kind}} {{value}}{{^last}}, {{/last}}{{/tokens}}</td></tr>
         <tr><th>tools</th><td>{{toolCount}}{{#hasTools}}: {{#tools}}<code>{{name}}</code>{{#uses}} ×{{uses}}{{/uses}}{{^last}}, {{/last}}{{/tools}}{{/hasTools}}</td></tr>
         {{#stalled}}<tr><th>stalled since</th><td class="warn"><time datetime="{{iso}}">{{text}}</time></td></tr>{{/stalled}}
         </table>

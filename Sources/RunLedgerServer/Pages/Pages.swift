@@ -7,6 +7,16 @@ import RunLedgerStore
 enum Pages {
     typealias Values = [String: Any]
 
+    /// `pairs` without its nil values: a template reads an absent key as false, but an Optional wrapped
+    /// in `Any` as a true value that prints "nil" (seen in the browser test: "Bash ×nil").
+    static func values(_ pairs: KeyValuePairs<String, Any?>) -> Values {
+        var out: Values = [:]
+        for (key, value) in pairs {
+            if let value { out[key] = value }
+        }
+        return out
+    }
+
     /// A time as the pages show it: UTC text, and the instant for the script that adds local time.
     static func time(_ ms: Int64?) -> Values? {
         guard let ms else { return nil }
@@ -44,12 +54,12 @@ enum Pages {
 
     static func rows(_ runs: [RunRecord]) -> [Values] {
         runs.map { r in
-            [
+            values([
                 "id": r.runId, "workflow": r.workflowName, "status": r.currentStatus.rawValue,
-                "started": time(r.startedAtMs) as Any, "cost": JSONWriter.decimalText(r.cost, scale: 9),
+                "started": time(r.startedAtMs), "cost": JSONWriter.decimalText(r.cost, scale: 9),
                 "turns": String(r.turnCount), "tokens": String(r.totalTokens), "tools": String(r.toolCount),
                 "why": why(r),
-            ]
+            ])
         }
     }
 

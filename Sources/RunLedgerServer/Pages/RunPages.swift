@@ -11,7 +11,7 @@ enum RunPages {
     ) -> String {
         var values: Pages.Values = [
             "title": "Runs", "rows": Pages.rows(runs), "total": String(counts.runs),
-            "kinds": Pages.kinds(counts, within: filter), "error": error as Any,
+            "kinds": Pages.kinds(counts, within: filter),
             "f": [
                 "falseFailure": filter.falseFailure, "stalled": filter.stalled, "flagged": filter.flagged,
                 "workflow": filter.workflow ?? "", "q": filter.idPrefix ?? "",
@@ -19,6 +19,7 @@ enum RunPages {
                 "until": filter.untilMs.map { Timestamps.iso8601(ms: $0) } ?? "",
             ] as Pages.Values,
         ]
+        if let error { values["error"] = error }
         let mismatch: String? =
             switch filter.mismatch {
             case .any?: "any"
@@ -44,28 +45,27 @@ enum RunPages {
 
     static func run(_ r: RunRecord) -> String {
         let kinds = r.tokens.byKind.filter { $0.value > 0 }
-        var values: Pages.Values = [
+        var values = Pages.values([
             "title": "Run \(r.runId)", "id": r.runId, "workflow": r.workflowName, "status": r.currentStatus.rawValue,
-            "attribution": r.shownAttribution.rawValue, "started": Pages.time(r.startedAtMs) as Any,
-            "ended": Pages.time(r.endedAtMs) as Any,
+            "attribution": r.shownAttribution.rawValue, "started": Pages.time(r.startedAtMs),
+            "ended": Pages.time(r.endedAtMs),
             "duration": r.durationMs.map { JSONWriter.decimalText($0, scale: 3) + " s" } ?? "—",
             "cost": JSONWriter.decimalText(r.cost, scale: 9), "turns": String(r.turnCount),
-            "turnsSource": r.turnsSource.map { $0 == "result" ? "Claude CLI's result" : "executor's count" } as Any,
-            "totalTokens": String(r.totalTokens),
+            "turnsSource": r.turnsSource.map { $0 == "result" ? "Claude CLI's result" : "executor's count" },
+            "totalTokens": String(r.totalTokens), "hasTokenKinds": !kinds.isEmpty,
             "tokens": kinds.enumerated().map { i, k in
                 ["kind": k.kind, "value": String(k.value), "last": i == kinds.count - 1] as Pages.Values
             },
             "toolCount": String(r.toolCount), "hasTools": !r.tools.isEmpty,
             "tools": r.tools.enumerated().map { i, t in
-                [
-                    "name": t.name, "uses": (r.toolUsesKnown ? String(t.uses) : nil) as Any,
-                    "last": i == r.tools.count - 1,
-                ] as Pages.Values
+                Pages.values([
+                    "name": t.name, "uses": r.toolUsesKnown ? String(t.uses) : nil, "last": i == r.tools.count - 1,
+                ])
             },
-            "stalled": (r.isStalled ? Pages.time(r.stalledAtMs) : nil) as Any,
+            "stalled": r.isStalled ? Pages.time(r.stalledAtMs) : nil,
             "taskgroupError": r.taskgroupError, "taskgroup": r.taskgroupVerdict,
             "falseFailure": r.falseFailure, "falseFailureVerdict": r.falseFailureVerdict,
-        ]
+        ])
         values.merge(reported(r)) { $1 }
         return Pages.render("run", values)
     }
