@@ -80,7 +80,7 @@ public final class Notifier {
     }
 
     private func post(_ d: Delivery, to sink: Sink) -> Result<HTTPResult, TransportError> {
-        let runURL = "\(publicURL)/api/runs/\(d.alert.runId)"
+        let runURL = "\(publicURL)/runs/\(d.alert.runId)"
         let body = Array(Payload.body(for: sink.kind, d.alert, runURL: runURL, externalURL: publicURL).utf8)
         do {
             return .success(

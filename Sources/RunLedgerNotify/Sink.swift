@@ -55,7 +55,8 @@ public struct SinkError: Error, CustomStringConvertible {
     public init(_ d: String) { description = d }
 }
 
-/// The body each sink kind expects for an alert. `runURL` links to the run in RunLedger's API.
+/// The body each sink kind expects for an alert. `runURL` links to the run's page (`/runs/{id}`): its
+/// verdicts, its workspace and what each source reported.
 public enum Payload {
     public static func body(for kind: SinkKind, _ a: Alert, runURL: String, externalURL: String) -> String {
         var w = JSONWriter()

@@ -44,7 +44,7 @@ import Testing
         #expect((alert["labels"] as? [String: String])?["alertname"] == "AgentWorkflowFalseFailure")
         #expect(
             alert["generatorURL"] as? String
-                == "http://runledger.example:9477/api/runs/55df2f23-0b42-44c0-9ce0-62b822a78b21")
+                == "http://runledger.example:9477/runs/55df2f23-0b42-44c0-9ce0-62b822a78b21")
         let description = (alert["annotations"] as? [String: String])?["description"] ?? ""
         #expect(description.contains("17 turns") && description.contains("5 tools"))
 
