@@ -12,7 +12,7 @@ LISTEN ?= 127.0.0.1:9477
 DB ?= data/runledger.db
 SOURCE ?= examples/executor.log
 
-.PHONY: all deps build test rules run format clean bench fuzz
+.PHONY: all deps build test rules lint run format clean bench fuzz
 
 all: build
 
@@ -34,7 +34,11 @@ rules: deps
 	promtool check rules alerts/*.yml
 	promtool test rules alerts/tests/*.yml
 
-test: deps rules
+# The code's layout: `swift format lint --strict` with .swift-format (120 columns); `make format` fixes most.
+lint:
+	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+
+test: deps rules lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

@@ -153,7 +153,8 @@ private func debug(_ m: String) -> Call { Call("DEBUG", m) }
             Self.m1Start(Self.r1, Self.db1) + Self.m1Start(Self.r2, Self.db2)
             + Self.m1Burst(cost: "0.2000", turns: 2, tools: []) + Self.m1End(Self.s1, "failed", workflow: "claude")
             + [info("📝 AUTO-COMMIT: ⏭️  SKIPPED - Conditions not met")]
-            + Self.m1Burst(cost: "0.5000", turns: 3, tools: ["Edit"]) + Self.m1End(Self.s2, "completed", workflow: "lina")
+            + Self.m1Burst(cost: "0.5000", turns: 3, tools: ["Edit"])
+            + Self.m1End(Self.s2, "completed", workflow: "lina")
             + [info("📝 AUTO-COMMIT: ✅ SUCCESS for run \(Self.r2): c6f316e9e4cd4150a748683d4eb614019aee1162")]
         let p = Self.feed(lines, form)
         #expect(p[Self.r2]?.currentStatus == .completed)
