@@ -45,6 +45,7 @@ import Testing
         let serve = try ServeProcess(args: ["--db", dir.file("l.db"), "--timezone", "Europe/Berlin", log], dir: dir)
         defer { _ = serve.stop() }
         #expect(serve.port > 0, "serve did not start: \(serve.stderr)")
+        #expect(serve.stderr.contains("executor times in Europe/Berlin"), "the zone is said: \(serve.stderr)")
         #expect(serve.waitFor("/api/runs", within: 20) { $0.contains(Self.runID(2)) } != nil)
         // The executor goes on writing after the change, while serve follows the file.
         try Self.append(
