@@ -87,6 +87,47 @@ import Testing
         }
     }
 
+    @Test func journalEntriesUseTheZoneOnlyForTheTimeInTheirMessage() throws {
+        // The journal keeps each entry's own instant (UTC): the executor's default message-only lines
+        // take it, and no zone may touch it. A message that carries its own `asctime` (the verbose
+        // format) is dated by that wall-clock time, in the executor's zone.
+        let dir = TempDir()
+        let python = try #require(which("python3"))
+        let convert = Paths.root.appendingPathComponent("tools/log-to-journal-export.py").path
+        func journal(_ name: String, _ lines: [String], startUs: Int, messageOnly: Bool) throws {
+            try (lines.joined(separator: "\n") + "\n").write(
+                toFile: dir.file(name + ".log"), atomically: true, encoding: .utf8)
+            let cmd =
+                "\(python) \(convert) \(dir.file(name + ".log")) --start-us \(startUs)"
+                + (messageOnly ? " --message-only" : "")
+                + " | /lib/systemd/systemd-journal-remote -o \(dir.file(name + ".journal")) -"
+            let r = try run("/bin/sh", ["-c", cmd])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        // Verbose messages, stored by journald on 2025-09-01: their own times say January and July.
+        try journal(
+            "verbose",
+            Self.runLines(1, start: "2025-01-15 12:00:00", end: "2025-01-15 12:10:00")
+                + Self.runLines(2, start: "2025-07-15 12:00:00", end: "2025-07-15 12:10:00"),
+            startUs: 1_756_684_800_000_000, messageOnly: false)
+        // Message-only entries from 2025-07-15T15:00:00Z on, one a millisecond (the tool's spacing).
+        try journal(
+            "plain", Self.runLines(3, start: "2025-07-15 17:00:00", end: "2025-07-15 17:10:00"),
+            startUs: 1_752_591_600_000_000, messageOnly: true)
+        let r = try run(
+            Paths.binary,
+            [
+                "replay", "--db", dir.file("l.db"), "--journal-file", dir.file("verbose.journal"), "--journal-file",
+                dir.file("plain.journal"), "--journal-unit", "automagik-agents",
+            ], environment: ["TZ": "Europe/Berlin"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let t = try Self.times(try runledger("runs", "--db", dir.file("l.db"), "--json").stdout)
+        #expect(t[Self.runID(1)]?.0 == "2025-01-15T11:00:00.000Z")
+        #expect(t[Self.runID(2)]?.0 == "2025-07-15T10:00:00.000Z")
+        #expect(t[Self.runID(3)]?.0 == "2025-07-15T15:00:00.001Z")
+        #expect(t[Self.runID(3)]?.1 == "2025-07-15T15:00:00.003Z")
+    }
+
     @Test func saoPauloHadSummerTimeUntil2019() throws {
         let dir = TempDir()
         let lines =
