@@ -91,7 +91,7 @@ let package = Package(
             name: "RunLedgerStoreTests",
             dependencies: [
                 "RunLedgerCore", "RunLedgerStore", "RunLedgerIngest", "RunLedgerServer", "RunLedgerNotify",
-                "RunLedgerHTTP", "TestSupport",
+                "RunLedgerHTTP", "RunLedgerSources", "TestSupport",
                 // The connection guard driven on an embedded channel, with a clock the test moves.
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -109,9 +109,8 @@ func openLedger(_ path: String, readOnly: Bool = false) throws -> Ledger {
 
 func makeIngestOptions(_ settings: Settings, _ flags: SourceOptions) throws -> FileIngest.Options {
     var o = FileIngest.Options()
-    let offsetText = flags.utcOffset ?? settings.utcOffset ?? "local"
     o.envelopes = EnvelopeParser(
-        utcOffsetSeconds: try Settings.parseUTCOffset(offsetText, origin: "--utc-offset"),
+        zone: try Settings.executorZone(settings, flags),
         assumedYear: Calendar(identifier: .gregorian).component(.year, from: Date()))
     if let cap = settings.toolLabelCap { o.toolCap = cap }
     if let cap = settings.workflowLabelCap { o.workflowCap = cap }

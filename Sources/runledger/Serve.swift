@@ -47,6 +47,7 @@ struct Serve: AsyncParsableCommand {
             }
             var ingestOptions = try makeIngestOptions(settings, options)
             ingestOptions.following = true
+            let zoneName = ingestOptions.envelopes.zone.name
             let sinks = try alertOptions.sinks(settings)
             let reportSources = try alertOptions.reportSources(settings)
             let retryPolicy = try alertOptions.retryPolicy(settings)
@@ -76,8 +77,9 @@ struct Serve: AsyncParsableCommand {
                 configuration: .init(address: .hostname(host, port: port), serverName: "runledger"),
                 onServerRunning: { channel in
                     let port = channel.localAddress?.port ?? port
+                    // The zone is said: by default it is this machine's, which an operator may not expect.
                     printError(
-                        "runledger: serving http://\(host):\(port)/ (ledger \(dbPath); following \(follower.sourceNames.joined(separator: ", ")))"
+                        "runledger: serving http://\(host):\(port)/ (ledger \(dbPath); following \(follower.sourceNames.joined(separator: ", ")); executor times in \(zoneName))"
                     )
                 },
                 logger: logger)

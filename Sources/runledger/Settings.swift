@@ -13,7 +13,7 @@ import RunLedgerSources
 ///   "sources": ["/var/log/automagik/debug.log"],
 ///   "profile": "automagik",
 ///   "workflows": ["builder", "surgeon"],
-///   "utc_offset": "local",
+///   "timezone": "Europe/Berlin",
 ///   "tool_label_cap": 64,
 ///   "workflow_label_cap": 64,
 ///   "read_ahead_lines": 262144,
@@ -28,6 +28,7 @@ struct Settings {
     var profile = "automagik"
     var workflows: [String] = []
     var utcOffset: String?
+    var timezone: String?
     var toolLabelCap: Int?
     var workflowLabelCap: Int?
     var readAheadLines: Int?
@@ -44,7 +45,8 @@ struct Settings {
     var file: String?
 
     static let keys: Set<String> = [
-        "db", "listen", "sources", "profile", "workflows", "utc_offset", "tool_label_cap", "workflow_label_cap",
+        "db", "listen", "sources", "profile", "workflows", "utc_offset", "timezone", "tool_label_cap",
+        "workflow_label_cap",
         "journal", "webhooks",
         "cost_budget_usd", "public_url", "executor_db", "status_api", "stall_after_minutes",
         "retry_max_delay_seconds", "read_ahead_lines",
@@ -86,6 +88,7 @@ struct Settings {
         s.profile = try string("profile") ?? "automagik"
         s.workflows = try strings("workflows")
         s.utcOffset = try string("utc_offset")
+        s.timezone = try string("timezone")
         if let v = dict["tool_label_cap"] {
             guard let n = v as? Int, n > 0, !isJSONBool(v) else {
                 throw Failure("\(path): \"tool_label_cap\" must be a positive whole number")
@@ -165,7 +168,11 @@ struct Settings {
             throw Failure("\(path): \"profile\" is \"\(s.profile)\"; the built-in profile is \"automagik\"")
         }
         if let l = s.listen { _ = try parseListen(l, origin: "\(path): \"listen\"") }
+        if s.utcOffset != nil, s.timezone != nil {
+            throw Failure("\(path): \"utc_offset\" and \"timezone\" both given; keep one (see docs/timezones.md)")
+        }
         if let o = s.utcOffset { _ = try parseUTCOffset(o, origin: "\(path): \"utc_offset\"") }
+        if let z = s.timezone { _ = try zone(named: z, origin: "\(path): \"timezone\"") }
         return s
     }
 
@@ -178,9 +185,42 @@ struct Settings {
         return (host, port)
     }
 
-    /// `local`, `Z`, `+00:00`, `-03:00`, `-0300`: the executor's time zone (its timestamps have none).
-    static func parseUTCOffset(_ text: String, origin: String) throws -> Int {
-        if text == "local" { return TimeZone.current.secondsFromGMT() }
+    /// The executor's zone (its timestamps have none), from `--timezone`/`--utc-offset` or else the
+    /// config's `timezone`/`utc_offset`, else this machine's zone. Both flags at once is refused: one
+    /// would silently lose. `local` in either means this machine's zone, with its DST rules.
+    static func executorZone(_ settings: Settings, _ flags: SourceOptions) throws -> ZoneRules {
+        if flags.timezone != nil, flags.utcOffset != nil {
+            throw Failure(
+                "--timezone \(flags.timezone!) and --utc-offset \(flags.utcOffset!): give one (a zone, or a fixed offset)"
+            )
+        }
+        if let name = flags.timezone { return try zone(named: name, origin: "--timezone") }
+        if let text = flags.utcOffset { return try fixedZone(text, origin: "--utc-offset") }
+        if let name = settings.timezone {
+            return try zone(named: name, origin: "\(settings.file ?? "config"): \"timezone\"")
+        }
+        if let text = settings.utcOffset {
+            return try fixedZone(text, origin: "\(settings.file ?? "config"): \"utc_offset\"")
+        }
+        return try ZoneDatabase.host()
+    }
+
+    static func zone(named name: String, origin: String) throws -> ZoneRules {
+        do {
+            return name == "local" ? try ZoneDatabase.host() : try ZoneDatabase.zone(named: name, origin: origin)
+        } catch let e as SourceError { throw Failure(e.description) }
+    }
+
+    static func fixedZone(_ text: String, origin: String) throws -> ZoneRules {
+        guard let offset = try parseUTCOffset(text, origin: origin) else {
+            return try zone(named: "local", origin: origin)
+        }
+        return .fixed(offset, name: text)
+    }
+
+    /// `Z`, `UTC`, `+00:00`, `-03:00`, `-0300`: a fixed offset; `local` (nil): this machine's zone.
+    static func parseUTCOffset(_ text: String, origin: String) throws -> Int? {
+        if text == "local" { return nil }
         if text == "Z" || text == "UTC" { return 0 }
         let digits = text.dropFirst().filter { $0 != ":" }
         guard let sign = text.first, sign == "+" || sign == "-", digits.count == 4, let hh = Int(digits.prefix(2)),
@@ -195,8 +235,17 @@ struct SourceOptions: ParsableArguments {
     @Option(name: .long, help: "Configuration file (JSON); flags override it.")
     var config: String?
 
-    @Option(name: .long, help: "The executor's UTC offset: local, Z, +HH:MM or -HH:MM (its timestamps have no zone).")
+    @Option(
+        name: .long,
+        help: "The executor's fixed UTC offset: Z, +HH:MM or -HH:MM (local: this machine's zone, as --timezone local).")
     var utcOffset: String?
+
+    @Option(
+        name: .long,
+        help:
+            "The executor's time zone, from the tz database (Europe/Berlin); default: this machine's (TZ, /etc/localtime)."
+    )
+    var timezone: String?
 
     @Option(name: .customLong("journal-unit"), help: "Read the journal of this systemd unit (repeatable).")
     var journalUnits: [String] = []

@@ -16,22 +16,33 @@ public struct Envelope: Sendable {
 /// Finds the message inside a line and strips the executor's decorations (leading emoji, ANSI colour
 /// codes, the trailing reset). Works on bytes; tolerates invalid UTF-8 anywhere.
 public struct EnvelopeParser: Sendable {
-    /// Offset of the executor's local time from UTC: `%(asctime)s` has no zone.
-    public var utcOffsetSeconds: Int
+    /// The executor's time zone: `%(asctime)s` has none, so each wall-clock time takes the offset in
+    /// force at its instant (a fixed offset is a zone with one).
+    public var zone: ZoneRules
     /// journald's short format has no year; this one is assumed until a full date is seen.
     public var assumedYear: Int
 
-    public init(utcOffsetSeconds: Int = 0, assumedYear: Int = 2025) {
-        self.utcOffsetSeconds = utcOffsetSeconds
+    public init(zone: ZoneRules, assumedYear: Int = 2025) {
+        self.zone = zone
         self.assumedYear = assumedYear
     }
 
+    public init(utcOffsetSeconds: Int = 0, assumedYear: Int = 2025) {
+        self.init(zone: .fixed(utcOffsetSeconds, name: "fixed"), assumedYear: assumedYear)
+    }
+
+    /// One line on its own (tests, tools); a reader keeps its `ZoneCache` and uses `parse(_:cache:)`.
     public func parse(_ b: Bytes) -> Envelope {
+        var cache = ZoneCache()
+        return parse(b, cache: &cache)
+    }
+
+    public func parse(_ b: Bytes, cache: inout ZoneCache) -> Envelope {
         var end = b.count
         while end > 0, b[end - 1] == ASCII.lf || b[end - 1] == ASCII.cr { end -= 1 }
-        if let e = verbose(b, end) { return decorate(b, e) }
-        if let e = journalISO(b, end) { return decorate(b, e) }
-        if let e = journalShort(b, end) { return decorate(b, e) }
+        if let e = verbose(b, end, &cache) { return decorate(b, e) }
+        if let e = journalISO(b, end, &cache) { return decorate(b, e) }
+        if let e = journalShort(b, end, &cache) { return decorate(b, e) }
         if let e = uvicorn(b, end) { return e }
         var start = 0
         while start < end, b[start] == ASCII.space || b[start] == ASCII.tab { start += 1 }
@@ -44,19 +55,19 @@ public struct EnvelopeParser: Sendable {
     // MARK: Envelopes
 
     /// `2025-06-19 18:14:06,902 - src.agents.claude_code.sdk_executor - INFO - message`
-    private func verbose(_ b: Bytes, _ end: Int) -> Envelope? {
+    private func verbose(_ b: Bytes, _ end: Int, _ cache: inout ZoneCache) -> Envelope? {
         guard end >= 26, let time = dateTime(b, 0, separator: ASCII.space), b[19] == ASCII.comma,
             let ms = digits(b, 20, 3), b.hasLiteral(Self.dashSep, at: 23)
         else { return nil }
         guard let loggerEnd = b.find(Self.dashSep, from: 26, to: end),
             let levelEnd = b.find(Self.dashSep, from: loggerEnd + 3, to: end)
         else { return nil }
-        let t = epoch(time, ms: ms, offset: utcOffsetSeconds)
+        let t = wallClock(time, ms: ms, &cache)
         return Envelope(kind: .verbose, timeMs: t, message: (levelEnd + 3)..<end, truncated: false)
     }
 
     /// `2025-06-19T18:14:29-0300 host python[48211]: message` (`journalctl -o short-iso`)
-    private func journalISO(_ b: Bytes, _ end: Int) -> Envelope? {
+    private func journalISO(_ b: Bytes, _ end: Int, _ cache: inout ZoneCache) -> Envelope? {
         guard end >= 21, let time = dateTime(b, 0, separator: 0x54) else { return nil }
         var i = 19, ms = 0
         if i < end, b[i] == ASCII.dot || b[i] == ASCII.comma {
@@ -64,7 +75,7 @@ public struct EnvelopeParser: Sendable {
             var scale = 100
             while i < end, ASCII.isDigit(b[i]) { ms += Int(b[i] - ASCII.zero) * scale; scale /= 10; i += 1 }
         }
-        var offset = 0
+        var offset: Int? = 0
         if i < end, b[i] == 0x5A {  // Z
             i += 1
         } else if i + 5 <= end, b[i] == ASCII.plus || b[i] == ASCII.minus, let hh = digits(b, i + 1, 2) {
@@ -74,14 +85,15 @@ public struct EnvelopeParser: Sendable {
             offset = (hh * 3600 + mm * 60) * (b[i] == ASCII.minus ? -1 : 1)
             i = j + 2
         } else {
-            offset = utcOffsetSeconds
+            offset = nil  // no zone written: the executor's
         }
         guard i < end, b[i] == ASCII.space, let message = afterHostAndIdentifier(b, i + 1, end) else { return nil }
-        return Envelope(kind: .journal, timeMs: epoch(time, ms: ms, offset: offset), message: message, truncated: false)
+        let t = offset.map { epoch(time, ms: ms, offset: $0) } ?? wallClock(time, ms: ms, &cache)
+        return Envelope(kind: .journal, timeMs: t, message: message, truncated: false)
     }
 
     /// `Jun 19 18:14:29 DESKTOP-7QK2M python[48211]: message` (`journalctl`, short output)
-    private func journalShort(_ b: Bytes, _ end: Int) -> Envelope? {
+    private func journalShort(_ b: Bytes, _ end: Int, _ cache: inout ZoneCache) -> Envelope? {
         guard end >= 16, let month = Self.month(b), b[3] == ASCII.space else { return nil }
         var i = 4
         if b[i] == ASCII.space { i += 1 }
@@ -98,9 +110,7 @@ public struct EnvelopeParser: Sendable {
             while i < end, ASCII.isDigit(b[i]) { ms += Int(b[i] - ASCII.zero) * scale; scale /= 10; i += 1 }
         }
         guard i < end, b[i] == ASCII.space, let message = afterHostAndIdentifier(b, i + 1, end) else { return nil }
-        let t = CivilTime.epochMs(
-            year: assumedYear, month: month, day: day, hour: h, minute: m, second: s, ms: ms,
-            utcOffsetSeconds: utcOffsetSeconds)
+        let t = wallClock(DateTime(y: assumedYear, mo: month, d: day, h: h, mi: m, s: s), ms: ms, &cache)
         return Envelope(kind: .journal, timeMs: t, message: message, truncated: false)
     }
 
@@ -228,5 +238,13 @@ public struct EnvelopeParser: Sendable {
     private func epoch(_ t: DateTime, ms: Int, offset: Int) -> Int64? {
         CivilTime.epochMs(
             year: t.y, month: t.mo, day: t.d, hour: t.h, minute: t.mi, second: t.s, ms: ms, utcOffsetSeconds: offset)
+    }
+
+    /// A wall-clock time in the executor's zone, with the offset in force then (`ZoneRules`).
+    private func wallClock(_ t: DateTime, ms: Int, _ cache: inout ZoneCache) -> Int64? {
+        guard let local = epoch(t, ms: ms, offset: 0) else { return nil }
+        // `ms` is 0...999, so the whole seconds are a floor division (dates before 1970 too).
+        let seconds = local >= 0 ? local / 1000 : (local - 999) / 1000
+        return local - Int64(cache.offset(zone, atLocalSeconds: seconds)) * 1000
     }
 }

@@ -40,8 +40,12 @@ public struct Extraction: Sendable {
 /// hot path does not allocate. Give each thread its own.
 public final class Extractor {
     public let profile: Profile
-    public var envelopes: EnvelopeParser
+    /// A `let`: nothing changes it after init, and the hot path may then call it in place rather than
+    /// copy it out of the class with its zone table (not measured).
+    public let envelopes: EnvelopeParser
     public let maxLineBytes: Int
+    /// The executor's offset for the stretch of wall time the last line fell in (see `ZoneCache`).
+    private var zoneCache = ZoneCache()
 
     /// A class, not a struct: the hot path reads one per candidate rule, and copying a struct of
     /// rule, template and tables retained and released each of their parts every time.
@@ -150,7 +154,7 @@ public final class Extractor {
         if line.count > 0, memchr(line.baseAddress!, 0, line.count) != nil {
             return malformed(-1, nil, "NUL byte in line")
         }
-        let env = envelopes.parse(line)
+        let env = envelopes.parse(line, cache: &zoneCache)
         let message = env.message
         guard message.lowerBound < message.upperBound else { return .ignored(env.timeMs) }
         var prefixMatched = -1
