@@ -61,7 +61,8 @@ enum WorkspaceLines {
         #expect(extract(L.skipped).role == .followsPostEnd)
         // cli_environment.py@22e45cbe:345 and :331.
         #expect(
-            effects(Executor.verbose("Auto-committed snapshot for run \(run): builder: Create a file ...", logger: L.env))
+            effects(
+                Executor.verbose("Auto-committed snapshot for run \(run): builder: Create a file ...", logger: L.env))
                 == [.autoCommit(.committed, detail: nil)])
         #expect(
             effects(Executor.verbose("Auto-commit failed for run \(run): fatal: bad object", logger: L.env))
@@ -136,7 +137,8 @@ enum WorkspaceLines {
         var p = Pipeline()
         p.feed([
             a.start, L.created(wt(1).path, wt(1).branch), b.start, L.created(wt(2).path, wt(2).branch),
-            a.metrics(cost: "0.1087", turns: 4), a.end("completed"), a.background(true), b.taskgroup, b.corrected(10), b.marking,
+            a.metrics(cost: "0.1087", turns: 4), a.end("completed"), a.background(true), b.taskgroup, b.corrected(10),
+            b.marking,
             b.end("failed"), b.background(false), L.checking(false), L.skipped,
         ])
         #expect(p[a.run]?.workspace == Workspace(path: wt(1).path, branch: wt(1).branch, attribution: .inferred))
@@ -195,12 +197,15 @@ enum WorkspaceLines {
             r.workspace = w
             return r
         }
-        #expect(ff(.init(path: "/w", branch: "b", attribution: .exact)).uncommittedWork == "uncommitted work in /w on b")
+        #expect(
+            ff(.init(path: "/w", branch: "b", attribution: .exact)).uncommittedWork == "uncommitted work in /w on b")
         #expect(
             ff(.init(path: "/w", branch: nil, attribution: .exact)).uncommittedWork
                 == "uncommitted work in /w (branch not logged)")
         #expect(ff(nil).uncommittedWork == "uncommitted work; the log names no worktree for this run")
-        #expect(ff(.init(path: nil, branch: nil, attribution: .ambiguous)).uncommittedWork?.contains("does not tie") == true)
+        #expect(
+            ff(.init(path: nil, branch: nil, attribution: .ambiguous)).uncommittedWork?.contains("does not tie") == true
+        )
         var committed = ff(.init(path: "/w", branch: "b", attribution: .exact))
         committed.apply(.autoCommit(.committed, detail: nil), at: nil, attribution: .exact)
         #expect(committed.uncommittedWork == nil)

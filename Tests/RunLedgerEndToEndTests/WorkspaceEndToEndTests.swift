@@ -19,7 +19,8 @@ import Testing
     func expected() throws -> Expected {
         let lines = try String(contentsOfFile: Paths.sampleLog, encoding: .utf8)
             .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        let start = try #require(lines.firstIndex { $0.contains("Created workflow run record") && $0.contains(Self.id) })
+        let start = try #require(
+            lines.firstIndex { $0.contains("Created workflow run record") && $0.contains(Self.id) })
         let db = try #require(lines[start].components(separatedBy: "Created workflow run record ").last?.prefix(36))
         // The worktree line right after the start: no other run started between them in the sample.
         let wt = try #require(lines[(start + 1)...].first { $0.contains("Created worktree workspace: ") })
@@ -73,7 +74,8 @@ import Testing
         #expect(spans.first?["first_line"] as? Int == e.firstLine)
         #expect(spans.first?["last_line"] as? Int == e.lastLine)
         // A run that committed says nothing of uncommitted work and names its sha.
-        let committed = try #require(runs.first { ($0["auto_commit"] as? [String: Any])?["outcome"] as? String == "committed" })
+        let committed = try #require(
+            runs.first { ($0["auto_commit"] as? [String: Any])?["outcome"] as? String == "committed" })
         #expect(committed["uncommitted_work"] is NSNull)
         #expect(((committed["auto_commit"] as? [String: Any])?["sha"] as? String)?.count == 40)
 

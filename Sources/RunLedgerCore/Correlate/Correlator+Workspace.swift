@@ -70,7 +70,9 @@ extension Correlator {
             // next worktree line is as uncertain, unless a line naming a run settles one of them.
             for c in candidates {
                 out.append(
-                    .run(id: c.runId, effects: [.workspace(path: nil, branch: nil)], timeMs: nil, attribution: .ambiguous))
+                    .run(
+                        id: c.runId, effects: [.workspace(path: nil, branch: nil)], timeMs: nil, attribution: .ambiguous
+                    ))
             }
         }
     }
@@ -98,7 +100,9 @@ extension Correlator {
     /// The effects with the branch the path's worktree line gave, where the line itself gives none.
     private func withBranch(_ effects: [Effect]) -> [Effect] {
         effects.map { e in
-            guard case .workspace(let p?, nil) = e, let w = state.worktrees.last(where: { $0.path == p }) else { return e }
+            guard case .workspace(let p?, nil) = e, let w = state.worktrees.last(where: { $0.path == p }) else {
+                return e
+            }
             return .workspace(path: p, branch: w.branch)
         }
     }

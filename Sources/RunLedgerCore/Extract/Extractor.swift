@@ -257,7 +257,9 @@ public final class Extractor {
                 }
                 let branch = br.map(text)
                 if let branch, branch.utf8.count > ValueLimits.branchBytes || branch.isEmpty {
-                    return bad("branch '\(ValueLimits.clipped(branch, maxBytes: 64))' is empty or over \(ValueLimits.branchBytes) bytes")
+                    return bad(
+                        "branch '\(ValueLimits.clipped(branch, maxBytes: 64))' is empty or over \(ValueLimits.branchBytes) bytes"
+                    )
                 }
                 out.effects.append(.workspace(path: path, branch: branch))
             case .autoCommit(let outcome, let d):

@@ -141,7 +141,8 @@ extension RunRecord {
                 guard let list = v.arrayValue else { return nil }
                 var spans: [LogSpan] = []
                 for o in list {
-                    guard let s = o["source"]?.stringValue, let f = Self.int(o["first"], b), let l = Self.int(o["last"], b)
+                    guard let s = o["source"]?.stringValue, let f = Self.int(o["first"], b),
+                        let l = Self.int(o["last"], b)
                     else { return nil }
                     spans.append(LogSpan(source: s, first: f, last: l))
                 }

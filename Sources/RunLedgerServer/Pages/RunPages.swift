@@ -93,7 +93,9 @@ enum RunPages {
             let range = span.first == span.last ? "line \(span.first)" : "lines \(span.first)–\(span.last)"
             row("log lines", "\(span.source) \(range)")
         }
-        return ["lostWork": r.uncommittedWork as Any, "workspace": rows.isEmpty ? false : ["rows": rows] as Pages.Values]
+        return [
+            "lostWork": r.uncommittedWork as Any, "workspace": rows.isEmpty ? false : ["rows": rows] as Pages.Values,
+        ]
     }
 
     /// The side-by-side table: each field as the logs show it, then as each source reported it.
