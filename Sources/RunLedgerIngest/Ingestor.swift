@@ -105,6 +105,11 @@ public final class Ingestor {
             if let time, time > latestLineMs { latestLineMs = time }
             guard let i = try slot(id, create: effects.contains(where: \.createsRun)) else { return }
             for e in effects { touched[i].record.apply(e, at: time, attribution: how) }
+            // Where the run's own lines are: two integers per source, moved in place. A burst's facts
+            // come with its end line's number, status polls and position-less decisions are not its lines.
+            if line > 0, how != .ambiguous, effects.contains(where: \.isRunLine) {
+                touched[i].record.noteLine(source, line)
+            }
         case .markAmbiguous(let id):
             guard let i = try slot(id, create: true) else { return }
             touched[i].record.attribution = .ambiguous

@@ -100,6 +100,7 @@ public enum Payload {
         for (source, fields) in a.mismatch.sorted(by: { $0.key < $1.key }) {
             f.append(("Reported as 0 by \(source)", fields.joined(separator: ", ")))
         }
+        if let work = a.uncommittedWork { f.append(("Where the work is", work)) }
         return f
     }
 

@@ -265,6 +265,7 @@ public final class Ledger {
         w.key(literal: "tools"); w.int(a.tools)
         w.key(literal: "totalTokens"); w.int(a.totalTokens)
         w.key(literal: "turns"); w.int(a.turns)
+        if let work = a.uncommittedWork { w.key(literal: "uncommittedWork"); w.string(work) }
         w.key(literal: "workflow"); w.string(a.workflow)
         w.endObject()
         return w.text

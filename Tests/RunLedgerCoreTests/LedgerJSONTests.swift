@@ -18,6 +18,8 @@ func fullRecord(_ id: String, ended: Bool = true) -> RunRecord {
     r.apply(.toolNames(["Bash", "LS", "mcp__git__git_status"]), at: nil, attribution: .burst)
     r.apply(.toolCount(5), at: nil, attribution: .burst)
     r.apply(.taskgroupError, at: nil, attribution: .burst)
+    r.apply(.workspace(path: "/srv/worktrees/builder_run_1", branch: "builder/run_1"), at: nil, attribution: .inferred)
+    r.noteLine("/var/log/automagik/debug.log", 7)
     guard ended else {
         r.apply(.stalled(atMs: 1_750_002_000_000), at: nil, attribution: .exact)
         return r
@@ -29,6 +31,8 @@ func fullRecord(_ id: String, ended: Bool = true) -> RunRecord {
     r.apply(
         .report(source: "db", Report(costNano: 0, totalTokens: 3, turns: 0, tools: 1)), at: nil, attribution: .exact)
     r.apply(.workflowUnknown, at: nil, attribution: .exact)
+    r.apply(.autoCommit(.failed, detail: "fatal: \"x\""), at: nil, attribution: .exact)
+    r.noteLine("/var/log/automagik/debug.log", 19)
     return r
 }
 
@@ -39,7 +43,8 @@ func fullRecord(_ id: String, ended: Bool = true) -> RunRecord {
         let hand = try JSONDecoder().decode(RunRecord.self, from: Data(r.ledgerJSON.utf8))
         #expect(hand == r)
         let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys]
+        // The hand-written form leaves `/` unescaped (worktree paths); JSON reads both alike.
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         #expect(r.ledgerJSON == String(decoding: try e.encode(r), as: UTF8.self))
     }
 

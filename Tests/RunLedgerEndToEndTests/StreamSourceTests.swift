@@ -26,8 +26,8 @@ import Testing
         #expect(try runCount(dir.file("gz.db")) == 30)
         #expect(abs(try cost(dir.file("gz.db")) - 27.1997) < 1e-9)
         #expect(
-            try runledger("runs", "--db", dir.file("gz.db"), "--json").stdout
-                == runledger("runs", "--db", dir.file("plain.db"), "--json").stdout)
+            withoutLogSources(try runledger("runs", "--db", dir.file("gz.db"), "--json").stdout)
+                == withoutLogSources(try runledger("runs", "--db", dir.file("plain.db"), "--json").stdout))
         // Again: the saved position holds for a .gz too.
         _ = try runledger("replay", "--db", dir.file("gz.db"), dir.file("x.log.1.gz"))
         #expect(abs(try cost(dir.file("gz.db")) - 27.1997) < 1e-9)

@@ -251,7 +251,8 @@ import Testing
 @Suite struct AlertJSONTests {
     @Test func matchesJSONEncoder() throws {
         let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys]
+        // The hand-written form leaves `/` unescaped (worktree paths); JSON reads both alike.
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         for alert in [
             Alert(
                 kind: .reportingMismatch, runId: "r-1", workflow: "builder", status: "completed", costNano: 409_300_000,
@@ -263,6 +264,10 @@ import Testing
             Alert(
                 kind: .stalledRun, runId: "r-3", workflow: "surgeon", status: "running", costNano: 7, turns: 2,
                 tools: 1, totalTokens: 9, mismatch: [:], budgetNano: nil, raisedAtMs: 2_000, quietForMs: 1_800_000),
+            Alert(
+                kind: .falseFailure, runId: "r-4", workflow: "builder", status: "failed", costNano: 7, turns: 2,
+                tools: 1, totalTokens: 9, mismatch: [:], budgetNano: nil, raisedAtMs: 2_000,
+                uncommittedWork: "uncommitted work in /srv/worktrees/builder_run_1 on builder/run_1"),
         ] {
             #expect(Ledger.alertJSON(alert) == String(decoding: try e.encode(alert), as: UTF8.self))
             #expect(try JSONDecoder().decode(Alert.self, from: Data(Ledger.alertJSON(alert).utf8)) == alert)

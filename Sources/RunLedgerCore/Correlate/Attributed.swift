@@ -34,7 +34,19 @@ extension Effect {
     /// that never started in the ledger's sources are not a run of their own.
     public var createsRun: Bool {
         switch self {
-        case .report, .dbId, .session, .workflow, .workflowUnknown: false
+        case .report, .dbId, .session, .workflow, .workflowUnknown, .workspace, .autoCommit, .succeeded: false
+        default: true
+        }
+    }
+}
+
+extension Effect {
+    /// Whether a line with this effect is one of the run's own (its work, start, end, worktree, commit),
+    /// for `RunRecord.logLines`. Status polls are about the run, not of it; a stall and an unknown
+    /// workflow are the ledger's own conclusions.
+    public var isRunLine: Bool {
+        switch self {
+        case .report, .stalled, .workflowUnknown: false
         default: true
         }
     }

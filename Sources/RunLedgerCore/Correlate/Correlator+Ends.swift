@@ -23,6 +23,8 @@ extension Correlator {
         state.recentlyEnded.append(id)
         if state.recentlyEnded.count > 64 { state.recentlyEnded.removeFirst() }
         state.orphans.removeAll { $0.runId == id }
+        // A run that ended before a worktree line came has none to come.
+        if !state.awaitingWorkspace.isEmpty { state.awaitingWorkspace.removeAll { $0.runId == id } }
         closeBurst(into: id, &out)
         out.append(.run(id: id, effects: x.effects, timeMs: x.timeMs, attribution: .exact))
         awaitName(id, follows: nameFollows)

@@ -20,6 +20,10 @@ public final class Correlator {
         public var nameLines: Int64 = 12
         /// How far before a run's end line its status line (`RuleRole.preEnd`) may be.
         public var preEndLines: Int64 = 8
+        /// How many lines after its run's start an id-less worktree line may come (`RuleRole.workspace`).
+        public var workspaceLines: Int64 = 200
+        /// How many lines after a run's `Background workflow` line its `SKIPPED` may come.
+        public var commitLines: Int64 = 16
         /// How far before its run's start line the access log's `POST …/run/NAME` may be: a hint left by a
         /// start line that never came must not name the next run.
         public var hintLines: Int64 = 8
@@ -68,6 +72,8 @@ public final class Correlator {
             state.streamsInFlight.removeAll()
             state.endStatus = nil
             state.endStatusLine = nil
+            state.awaitingWorkspace.removeAll()
+            state.commitPending.removeAll()
         case .workflowHint:
             for case .workflow(let name, _) in x.effects {
                 state.workflowHints.append(.init(name: name, line: state.line))
@@ -85,11 +91,13 @@ public final class Correlator {
             }
             let run = state.awaitingWorkflow.remove(at: i).runId
             out.append(.run(id: run, effects: x.effects, timeMs: x.timeMs, attribution: .exact))
+            awaitCommit(run, x)
         case .startAnchor:
             guard let id = resolve(x.key) else { return }
             link(x.effects, to: id)
             out.append(.run(id: id, effects: x.effects, timeMs: x.timeMs, attribution: .exact))
             takeHint(for: id, x.timeMs, into: &out)
+            awaitWorkspace(id)
         case .endAnchor, .lateEndAnchor:
             state.continuation = nil
             guard let id = resolve(x.key) else {
@@ -102,6 +110,7 @@ public final class Correlator {
             link(x.effects, to: id)
             out.append(.run(id: id, effects: x.effects, timeMs: x.timeMs, attribution: .exact))
             takeHint(for: id, x.timeMs, into: &out)
+            awaitWorkspace(id)
             state.streamsInFlight.removeAll { $0 == id }
             state.streamsInFlight.append(id)
             if state.streamsInFlight.count > 64 { state.streamsInFlight.removeFirst() }
@@ -145,8 +154,15 @@ public final class Correlator {
             if let id = resolve(x.key) {
                 link(x.effects, to: id)
                 out.append(.run(id: id, effects: x.effects, timeMs: x.timeMs, attribution: .exact))
-                if x.effects.contains(.started) { takeHint(for: id, x.timeMs, into: &out) }
-                if rule.claimsOrphanEnd { claimOrphanEnd(by: id, into: &out) }
+                if x.effects.contains(.started) {
+                    takeHint(for: id, x.timeMs, into: &out)
+                    awaitWorkspace(id)
+                }
+                if rule.claimsOrphanEnd {
+                    // An auto-commit line naming the run: its thread got past the conditions.
+                    if !state.commitPending.isEmpty { state.commitPending.removeAll { $0.runId == id } }
+                    claimOrphanEnd(by: id, into: &out)
+                }
                 if rule.namesBurst { nameBurst(id) }
             } else if case .dbId? = x.key {
                 if x.effects.contains(where: \.isMetric) {
@@ -159,6 +175,10 @@ public final class Correlator {
         case .preEnd:
             state.endStatus = .init(effects: x.effects, timeMs: x.timeMs)
             state.endStatusLine = state.line
+        case .workspace:
+            workspaceLine(x, rule, into: &out)
+        case .followsPostEnd:
+            commitSkipped(x, into: &out)
         case .unreadable, .ignored:
             break
         }
@@ -191,7 +211,7 @@ public final class Correlator {
         }
     }
 
-    private func link(_ effects: [Effect], to run: String) {
+    func link(_ effects: [Effect], to run: String) {
         for effect in effects {
             switch effect {
             case .dbId(let id): addLink(.dbId, id, run)
@@ -347,6 +367,10 @@ public final class Correlator {
             out.append(.run(id: a.runId, effects: [.workflowUnknown], timeMs: nil, attribution: .exact))
         }
         while let h = state.workflowHints.first, now - h.line > limits.hintLines { state.workflowHints.removeFirst() }
+        while let a = state.awaitingWorkspace.first, now - a.line > limits.workspaceLines {
+            state.awaitingWorkspace.removeFirst()
+        }
+        while let p = state.commitPending.first, now - p.line > limits.commitLines { state.commitPending.removeFirst() }
         if let first = state.segments.first, now - first.line > limits.burstLines {
             flushBurst(reason: "no-end-anchor", into: &out)
         }

@@ -11,6 +11,17 @@ extension CorrelatorState {
         w.key(literal: "ambiguousOwed"); w.int(Int64(ambiguousOwed))
         w.key(literal: "ambiguousSessions"); w.strings(ambiguousSessions)
         w.key(literal: "awaitingWorkflow"); w.awaiting(awaitingWorkflow)
+        w.key(literal: "awaitingWorkspace"); w.awaiting(awaitingWorkspace)
+        w.key(literal: "commitPending")
+        w.beginArray()
+        for p in commitPending {
+            w.beginObject()
+            w.key(literal: "line"); w.int(p.line)
+            w.key(literal: "runId"); w.string(p.runId)
+            if let s = p.succeeded { w.key(literal: "succeeded"); w.bool(s) }
+            w.endObject()
+        }
+        w.endArray()
         if let c = continuation {
             w.key(literal: "continuation")
             w.beginObject()
@@ -44,6 +55,15 @@ extension CorrelatorState {
             w.beginObject()
             w.key(literal: "line"); w.int(h.line)
             w.key(literal: "name"); w.string(h.name)
+            w.endObject()
+        }
+        w.endArray()
+        w.key(literal: "worktrees")
+        w.beginArray()
+        for t in worktrees {
+            w.beginObject()
+            w.key(literal: "branch"); w.string(t.branch)
+            w.key(literal: "path"); w.string(t.path)
             w.endObject()
         }
         w.endArray()

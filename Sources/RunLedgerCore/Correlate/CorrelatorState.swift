@@ -57,6 +57,20 @@ public struct CorrelatorState: Codable, Sendable, Equatable {
         var line: Int64
     }
 
+    /// A worktree's path and the branch its creation line named.
+    public struct Worktree: Codable, Sendable, Equatable {
+        var path: String
+        var branch: String
+    }
+
+    /// A run whose `Background workflow … completed` line came and whose auto-commit has said nothing yet.
+    public struct CommitPending: Codable, Sendable, Equatable {
+        var runId: String
+        var line: Int64
+        /// What that line said (`completed: True`/`False`).
+        var succeeded: Bool?
+    }
+
     struct LinkKey: Hashable, Sendable {
         var kind: LinkKind
         var id: String
@@ -98,6 +112,12 @@ public struct CorrelatorState: Codable, Sendable, Equatable {
     var streamsInFlight: [String] = []
     /// Unlinked sessions whose lines were found mixed with another run's: their lines stay unknown.
     var ambiguousSessions: [String] = []
+    /// Runs started and not yet given a worktree, oldest first (`RuleRole.workspace`).
+    var awaitingWorkspace: [Awaiting] = []
+    /// The latest worktrees created, with their branches, oldest first.
+    var worktrees: [Worktree] = []
+    /// Runs whose auto-commit lines are due (`RuleRole.followsPostEnd`), oldest first.
+    var commitPending: [CommitPending] = []
 
     public init() {}
 
@@ -158,7 +178,7 @@ public struct CorrelatorState: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case line, links, segments, continuation, awaitingWorkflow, workflowHints, ambiguousOwed
         case orphans, orphanEnds, recentlyEnded, ambiguousSessions, endStatus, endStatusLine
-        case streamsInFlight, hinted, nextSegmentId
+        case streamsInFlight, hinted, nextSegmentId, awaitingWorkspace, worktrees, commitPending
     }
 
     public init(from decoder: any Decoder) throws {
@@ -187,6 +207,9 @@ public struct CorrelatorState: Codable, Sendable, Equatable {
         endStatusLine = try c.decodeIfPresent(Int64.self, forKey: .endStatusLine)
         streamsInFlight = try c.decodeIfPresent([String].self, forKey: .streamsInFlight) ?? []
         hinted = try c.decodeIfPresent([String].self, forKey: .hinted) ?? []
+        awaitingWorkspace = try c.decodeIfPresent([Awaiting].self, forKey: .awaitingWorkspace) ?? []
+        worktrees = try c.decodeIfPresent([Worktree].self, forKey: .worktrees) ?? []
+        commitPending = try c.decodeIfPresent([CommitPending].self, forKey: .commitPending) ?? []
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -207,6 +230,9 @@ public struct CorrelatorState: Codable, Sendable, Equatable {
         try c.encode(streamsInFlight, forKey: .streamsInFlight)
         try c.encode(hinted, forKey: .hinted)
         try c.encode(nextSegmentId, forKey: .nextSegmentId)
+        try c.encode(awaitingWorkspace, forKey: .awaitingWorkspace)
+        try c.encode(worktrees, forKey: .worktrees)
+        try c.encode(commitPending, forKey: .commitPending)
     }
 
     public static func == (a: Self, b: Self) -> Bool {
@@ -217,6 +243,8 @@ public struct CorrelatorState: Codable, Sendable, Equatable {
             && a.ambiguousSessions == b.ambiguousSessions && a.endStatus == b.endStatus
             && a.endStatusLine == b.endStatusLine && a.streamsInFlight == b.streamsInFlight
             && a.hinted == b.hinted && a.nextSegmentId == b.nextSegmentId
+            && a.awaitingWorkspace == b.awaitingWorkspace && a.worktrees == b.worktrees
+            && a.commitPending == b.commitPending
     }
 }
 

@@ -27,11 +27,14 @@ public struct Alert: Codable, Sendable, Equatable {
     public var raisedAtMs: Int64?
     /// For `stalled_run`: how long the run had been quiet when the alert was raised.
     public var quietForMs: Int64?
+    /// For `false_failure`: where the work the executor did not commit is (`RunRecord.uncommittedWork`);
+    /// absent from alerts raised before it was kept.
+    public var uncommittedWork: String?
 
     public init(
         kind: AlertKind, runId: String, workflow: String, status: String, costNano: Int64, turns: Int64, tools: Int64,
         totalTokens: Int64, mismatch: [String: [String]], budgetNano: Int64?, raisedAtMs: Int64?,
-        quietForMs: Int64? = nil
+        quietForMs: Int64? = nil, uncommittedWork: String? = nil
     ) {
         self.kind = kind
         self.runId = runId
@@ -45,6 +48,7 @@ public struct Alert: Codable, Sendable, Equatable {
         self.budgetNano = budgetNano
         self.raisedAtMs = raisedAtMs
         self.quietForMs = quietForMs
+        self.uncommittedWork = uncommittedWork
     }
 
     public var dedupKey: String { "\(runId)/\(kind.rawValue)" }
@@ -55,7 +59,7 @@ public struct Alert: Codable, Sendable, Equatable {
         switch kind {
         case .falseFailure:
             return "Run \(runId) (\(workflow)) was marked failed after a TaskGroup error, but did real work: "
-                + "\(turns) turns, \(tools) tools, \(cost)."
+                + "\(turns) turns, \(tools) tools, \(cost)." + (uncommittedWork.map { " It left \($0)." } ?? "")
         case .reportingMismatch:
             let reported = mismatch.sorted { $0.key < $1.key }.map {
                 "\($0.key) reported 0 for \($0.value.joined(separator: ", "))"
@@ -95,7 +99,8 @@ public struct AlertDetector: Sendable {
                 turns: r.turnCount, tools: r.toolCount, totalTokens: r.totalTokens, mismatch: r.mismatch,
                 budgetNano: kind == .costBudget ? budgetNano : nil,
                 raisedAtMs: kind == .stalledRun ? r.stalledAtMs : timeMs,
-                quietForMs: kind == .stalledRun ? r.stalledAtMs.flatMap { at in r.lastLineAtMs.map { at - $0 } } : nil)
+                quietForMs: kind == .stalledRun ? r.stalledAtMs.flatMap { at in r.lastLineAtMs.map { at - $0 } } : nil,
+                uncommittedWork: kind == .falseFailure ? r.uncommittedWork : nil)
         }
     }
 }

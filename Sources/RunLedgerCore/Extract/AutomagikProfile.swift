@@ -13,7 +13,7 @@ extension Profile {
 }
 
 private let automagikRules: [Rule] =
-    anchors + endPaths + reports + bugEra + fixEra + isolationEra + streamEra + continuations + noise
+    anchors + workspaces + endPaths + reports + bugEra + fixEra + isolationEra + streamEra + continuations + noise
 
 /// Run start and end, identity links, and the workflow name.
 private let anchors: [Rule] = [
@@ -54,7 +54,7 @@ private let anchors: [Rule] = [
         key: .run("run"), emits: [.ended(status: "status", .report)]),
     Rule(
         "run.workflow.completed", "Background workflow {workflow:name} completed: {success:text}",
-        role: .postEnd, emits: [.workflow("workflow", .report)]),
+        role: .postEnd, emits: [.workflow("workflow", .report), .succeeded("success")]),
     Rule(
         "run.stream.start", "SDK Executor: Starting stream-json execution for run_id: {run:id}, session: {session:id}",
         role: .streamStart, key: .run("run"), emits: [.started, .session("session")]),
@@ -69,23 +69,6 @@ private let anchors: [Rule] = [
         "run.log.file", "Created individual log file: {file:rest}",
         emits: [.workflowSessionFile("file")]),
     Rule(
-        "run.autocommit.link",
-        "AUTO-COMMIT: Workspace path for run_id={run:id}, claude_session_id={session:id}: {path:rest}",
-        key: .run("run"), emits: [.session("session")], claimsOrphanEnd: true),
-    // The auto-commit outcome, said by the run's thread after its end (agent.py, 22e45cbe → HEAD).
-    Rule(
-        "run.autocommit.success", "AUTO-COMMIT: ✅ SUCCESS for run {run:id}: {sha:rest}",
-        key: .run("run"), strict: false, claimsOrphanEnd: true),
-    Rule(
-        "run.autocommit.failed", "AUTO-COMMIT: ❌ FAILED for run {run:id}: {error:rest}",
-        key: .run("run"), strict: false, claimsOrphanEnd: true),
-    Rule(
-        "run.autocommit.noworkspace", "AUTO-COMMIT: ⚠️  No workspace path found for run {run:id}",
-        key: .run("run"), strict: false, claimsOrphanEnd: true),
-    Rule(
-        "run.autocommit.exception", "AUTO-COMMIT: 💥 EXCEPTION for run {run:id}: {error:rest}",
-        key: .run("run"), strict: false, claimsOrphanEnd: true),
-    Rule(
         "access.run",
         "\"POST /api/v1/workflows/claude-code/run/{workflow:name}?{query:text} HTTP/{version:text}\" 2{code:int}{reason:rest}",
         role: .workflowHint, emits: [.workflow("workflow", .hint)], strict: false),
@@ -94,6 +77,65 @@ private let anchors: [Rule] = [
         "\"POST /api/v1/workflows/claude-code/run/{workflow:name} HTTP/{version:text}\" 2{code:int}{reason:rest}",
         role: .workflowHint, emits: [.workflow("workflow", .hint)], strict: false),
     Rule("executor.restart", "Starting Automagik Agents API", role: .restart),
+]
+
+/// The run's git worktree and its auto-commit (docs/workspace.md). `cli_environment.py` and `agent.py`:
+/// 22e45cbe (2025-06-19) and HEAD (d43e7af3, `automagik/agents/claude_code/`) print these alike.
+private let workspaces: [Rule] = [
+    // create_workspace, 41ec21e2 (2025-06-16) → HEAD. No run id: at 22e45cbe its "run_id" is the
+    // executor's session id, and the line comes from the run's thread right after its start.
+    Rule(
+        "workspace.created", "Created worktree workspace: {path:text} on branch {branch:rest}",
+        role: .workspace, emits: [.workspace(path: "path", branch: "branch")], strict: false),
+    Rule(
+        "workspace.reused", "Reusing existing persistent worktree: {path:rest}",
+        role: .workspace, emits: [.workspace(path: "path", branch: nil)], strict: false),
+    // agent.py, c5713cd9 (2025-06-20) → HEAD: the run id and the path, right after the worktree line.
+    Rule(
+        "workspace.run", "Created workspace for run {run:id}: {path:rest}",
+        role: .workspace, key: .run("run"), emits: [.workspace(path: "path", branch: nil)], strict: false),
+    Rule(
+        "workspace.external", "Prepared external repository workspace for run {run:id}: {path:rest}",
+        role: .workspace, key: .run("run"), emits: [.workspace(path: "path", branch: nil)], strict: false),
+    // prepare_workspace: the executor's session id, tied to the run only where a line linked it.
+    Rule(
+        "workspace.prepared", "Prepared workspace at {path:text} for session {session:id}",
+        role: .workspace, key: .session("session"), emits: [.workspace(path: "path", branch: nil)], strict: false),
+    // agent.py 9757db94 (2025-06-19) → HEAD, on the success path only; the path may print as `None`.
+    Rule(
+        "run.autocommit.link",
+        "AUTO-COMMIT: Workspace path for run_id={run:id}, claude_session_id={session:id}: {path:rest}",
+        role: .workspace, key: .run("run"), emits: [.session("session"), .workspace(path: "path", branch: nil)],
+        strict: false, claimsOrphanEnd: true),
+    // The outcome, said by the run's thread after its end (agent.py 22e45cbe → HEAD). The formatter
+    // prefixes its own emoji, so the line reads `📝 \x1b[92m📝 AUTO-COMMIT: …`; the envelope strips both.
+    Rule(
+        "run.autocommit.success", "AUTO-COMMIT: ✅ SUCCESS for run {run:id}: {sha:rest}",
+        key: .run("run"), emits: [.autoCommit(.committed, detail: "sha")], strict: false, claimsOrphanEnd: true),
+    Rule(
+        "run.autocommit.failed", "AUTO-COMMIT: ❌ FAILED for run {run:id}: {error:rest}",
+        key: .run("run"), emits: [.autoCommit(.failed, detail: "error")], strict: false, claimsOrphanEnd: true),
+    Rule(
+        "run.autocommit.noworkspace", "AUTO-COMMIT: ⚠\u{FE0F}  No workspace path found for run {run:id}",
+        key: .run("run"), emits: [.autoCommit(.noWorkspace, detail: nil)], strict: false, claimsOrphanEnd: true),
+    Rule(
+        "run.autocommit.exception", "AUTO-COMMIT: 💥 EXCEPTION for run {run:id}: {error:rest}",
+        key: .run("run"), emits: [.autoCommit(.failed, detail: "error")], strict: false, claimsOrphanEnd: true),
+    // The `else` of the auto-commit's conditions (`result.get("success")` false, or no environment
+    // manager): no run id, right after the run's `Background workflow … completed` line.
+    Rule(
+        "run.autocommit.skipped", "AUTO-COMMIT: ⏭\u{FE0F}  SKIPPED - Conditions not met",
+        role: .followsPostEnd, emits: [.autoCommit(.skipped, detail: nil)], strict: false),
+    // cli_environment.py auto_commit_with_options (22e45cbe → HEAD), called with the run's own id.
+    Rule(
+        "run.autocommit.snapshot", "Auto-committed snapshot for run {run:id}: {message:rest}",
+        key: .run("run"), emits: [.autoCommit(.committed, detail: nil)], strict: false),
+    Rule(
+        "run.autocommit.git.failed", "Auto-commit failed for run {run:id}: {error:rest}",
+        key: .run("run"), emits: [.autoCommit(.failed, detail: "error")], strict: false),
+    Rule(
+        "run.autocommit.error", "Error during auto-commit with options for run {run:id}: {error:rest}",
+        key: .run("run"), emits: [.autoCommit(.failed, detail: "error")], strict: false),
 ]
 
 /// How runs end besides their end anchors above: the route's and the agent's exception handlers (M4),

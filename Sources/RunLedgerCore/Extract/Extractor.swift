@@ -253,6 +253,33 @@ public final class Extractor {
                     return bad("a report value \(why)")
                 }
                 out.effects.append(.report(source: source, Report(costNano: c, totalTokens: k, turns: t, tools: u)))
+            case .workspace(let p, let br):
+                let path = text(p)
+                if path == "None" || path.isEmpty { continue }
+                guard path.utf8.count <= ValueLimits.pathBytes else {
+                    return bad("worktree path is longer than \(ValueLimits.pathBytes) bytes")
+                }
+                let branch = br.map(text)
+                if let branch, branch.utf8.count > ValueLimits.branchBytes || branch.isEmpty {
+                    return bad(
+                        "branch '\(ValueLimits.clipped(branch, maxBytes: 64))' is empty or over \(ValueLimits.branchBytes) bytes"
+                    )
+                }
+                out.effects.append(.workspace(path: path, branch: branch))
+            case .autoCommit(let outcome, let d):
+                var detail = d.map(text)
+                if outcome == .committed, let sha = detail {
+                    // `commit_result.get('commit_sha', 'N/A')`: None when there was nothing to commit.
+                    if sha == "None" || sha == "N/A" {
+                        detail = nil
+                    } else if !Self.isCommitHash(sha) {
+                        return bad("commit sha '\(ValueLimits.clipped(sha, maxBytes: 64))' is not a git hash")
+                    }
+                } else if let e = detail {
+                    detail = ValueLimits.clipped(e, maxBytes: ValueLimits.errorBytes)
+                }
+                out.effects.append(.autoCommit(outcome, detail: detail))
+            case .succeeded(let n): out.effects.append(.succeeded(text(n) == "True" || text(n) == "true"))
             case .workflowSessionFile(let n):
                 let file = text(n)
                 guard file.hasSuffix(".log"), let sep = file.lastIndex(of: "_"), sep > file.startIndex else {
@@ -286,8 +313,13 @@ public final class Extractor {
                 .turns(let n, _),
                 .tokens(_, let n, _), .toolName(let n), .toolNames(let n), .toolCount(let n),
                 .workflowSessionFile(let n),
-                .streamJSON(let n):
+                .streamJSON(let n), .succeeded(let n):
                 names.append(n)
+            case .workspace(let p, let b):
+                names.append(p)
+                if let b { names.append(b) }
+            case .autoCommit(_, let d):
+                if let d { names.append(d) }
             case .toolUse(let n, let id):
                 names.append(n)
                 if let id { names.append(id) }
@@ -295,6 +327,11 @@ public final class Extractor {
             }
         }
         return names
+    }
+
+    /// 7 to 64 hex digits: an abbreviated or full SHA-1 or SHA-256 object name.
+    static func isCommitHash(_ s: String) -> Bool {
+        (7...64).contains(s.utf8.count) && s.utf8.allSatisfy { ASCII.isDigit($0) || (0x61...0x66).contains($0 | 0x20) }
     }
 
     /// Strict UTF-8 check of a range (overlong forms and surrogates rejected).

@@ -33,6 +33,15 @@ public enum RuleRole: String, Codable, Sendable {
     /// `Updated session S with final status: X (workflow_run_id: None)`: the end of a run whose insert
     /// failed; which run is known only while one such run is in flight.
     case orphanEnd
+    /// A line about a run's git worktree. With a run id (or an id linked to one) it is that run's; with
+    /// none (`Created worktree workspace: P on branch B`, said by the run's thread just after its start),
+    /// it is the only run started and not given a worktree yet (`inferred`), or, while several are,
+    /// nobody's (each is marked `ambiguous`). A session id no line has linked yet ties nothing.
+    case workspace
+    /// Said by a run's thread right after its `Background workflow … completed` line, naming no run
+    /// (`AUTO-COMMIT: ⏭️  SKIPPED - Conditions not met`): it is the run whose name line came last, when
+    /// the neighbouring lines leave one candidate (docs/workspace.md).
+    case followsPostEnd
     /// A line that is read and deliberately yields nothing (it repeats what another line states, or
     /// states what the executor stored rather than what happened); it is not malformed.
     case ignored
@@ -70,6 +79,13 @@ public enum Emit: Codable, Sendable, Equatable {
     case toolCount(String)
     case taskgroupError
     case report(source: String, cost: String, tokens: String, turns: String, tools: String)
+    /// A worktree path and, where the line gives it, its branch. The path `None` (Python's, when the
+    /// executor found no workspace) states nothing.
+    case workspace(path: String, branch: String?)
+    /// An auto-commit outcome; `detail` names the capture holding the sha or the error.
+    case autoCommit(AutoCommitOutcome, detail: String?)
+    /// `True` or `False` (anything else is not `True`): whether the run's thread says it succeeded.
+    case succeeded(String)
     /// `{workflow}_{session}.log`: the workflow name and the session that the run was linked to.
     case workflowSessionFile(String)
     /// A Claude Code stream-json object or a per-run JSONL event; the key comes from inside it.

@@ -60,6 +60,15 @@ public enum Effect: Codable, Equatable, Sendable {
     case taskgroupError
     /// A report by the executor (`source` is `log`, `db` or `api`).
     case report(source: String, Report)
+    /// The run's git worktree (`Created worktree workspace: P on branch B`, `AUTO-COMMIT: Workspace path
+    /// for run_id=R, …: P`); how sure the tie is comes with the decision (`Attributed.run`'s attribution).
+    /// A nil path: the run was one of several that started together (attribution `ambiguous`).
+    case workspace(path: String?, branch: String?)
+    /// What the executor's auto-commit did for the run; `detail` is the sha or the error.
+    case autoCommit(AutoCommitOutcome, detail: String?)
+    /// `Background workflow NAME completed: False`: what the run's thread says before its auto-commit
+    /// lines. The correlator uses it to tie `SKIPPED` (which names no run); the record keeps nothing.
+    case succeeded(Bool)
     /// No line about the run for the stall threshold, by the log's clock at `atMs` (not a line's effect).
     case stalled(atMs: Int64)
 

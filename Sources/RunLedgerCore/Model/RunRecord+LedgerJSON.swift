@@ -9,10 +9,30 @@ extension RunRecord {
         var w = JSONWriter()
         w.beginObject()
         w.key(literal: "attribution"); w.string(attribution.rawValue)
+        if let autoCommit {
+            w.key(literal: "autoCommit")
+            w.beginObject()
+            w.key(literal: "attribution"); w.string(autoCommit.attribution.rawValue)
+            if let d = autoCommit.detail { w.key(literal: "detail"); w.string(d) }
+            w.key(literal: "outcome"); w.string(autoCommit.outcome.rawValue)
+            w.endObject()
+        }
         if let costNano { w.key(literal: "costNano"); w.ranked(costNano) { $0.int($1) } }
         if let dbId { w.key(literal: "dbId"); w.string(dbId) }
         if let endedAtMs { w.key(literal: "endedAtMs"); w.int(endedAtMs) }
         if let lastLineAtMs { w.key(literal: "lastLineAtMs"); w.int(lastLineAtMs) }
+        if let logLines {
+            w.key(literal: "logLines")
+            w.beginArray()
+            for span in logLines {
+                w.beginObject()
+                w.key(literal: "first"); w.int(span.first)
+                w.key(literal: "last"); w.int(span.last)
+                w.key(literal: "source"); w.string(span.source)
+                w.endObject()
+            }
+            w.endArray()
+        }
         w.key(literal: "mismatch")
         w.beginObject()
         for (source, fields) in mismatch.sorted(by: { $0.key < $1.key }) {
@@ -65,6 +85,14 @@ extension RunRecord {
         if let workflow { w.key(literal: "workflow"); w.ranked(workflow) { $0.string($1) } }
         if let workflowLabel { w.key(literal: "workflowLabel"); w.string(workflowLabel) }
         w.key(literal: "workflowSettledUnknown"); w.bool(workflowSettledUnknown)
+        if let workspace {
+            w.key(literal: "workspace")
+            w.beginObject()
+            w.key(literal: "attribution"); w.string(workspace.attribution.rawValue)
+            if let b = workspace.branch { w.key(literal: "branch"); w.string(b) }
+            if let p = workspace.path { w.key(literal: "path"); w.string(p) }
+            w.endObject()
+        }
         w.endObject()
         return w.text
     }
@@ -100,10 +128,25 @@ extension RunRecord {
             case "attribution":
                 guard let s = v.stringValue, let a = Attribution(rawValue: s) else { return nil }
                 r.attribution = a
+            case "autoCommit":
+                guard let a = v["attribution"]?.stringValue.flatMap(Attribution.init(rawValue:)),
+                    let o = v["outcome"]?.stringValue.flatMap(AutoCommitOutcome.init(rawValue:))
+                else { return nil }
+                r.autoCommit = AutoCommit(outcome: o, detail: v["detail"]?.stringValue, attribution: a)
             case "costNano": guard let x = Self.rankedInt(v, b) else { return nil }; r.costNano = x
             case "dbId": guard let s = v.stringValue else { return nil }; r.dbId = s
             case "endedAtMs": guard let n = Self.int(v, b) else { return nil }; r.endedAtMs = n
             case "lastLineAtMs": guard let n = Self.int(v, b) else { return nil }; r.lastLineAtMs = n
+            case "logLines":
+                guard let list = v.arrayValue else { return nil }
+                var spans: [LogSpan] = []
+                for o in list {
+                    guard let s = o["source"]?.stringValue, let f = Self.int(o["first"], b),
+                        let l = Self.int(o["last"], b)
+                    else { return nil }
+                    spans.append(LogSpan(source: s, first: f, last: l))
+                }
+                r.logLines = spans
             case "mismatch":
                 guard case .object(let sources) = v else { return nil }
                 for (source, fields) in sources {
@@ -162,6 +205,9 @@ extension RunRecord {
             case "workflowSettledUnknown":
                 guard let x = v.boolValue else { return nil }
                 r.workflowSettledUnknown = x
+            case "workspace":
+                guard let a = v["attribution"]?.stringValue.flatMap(Attribution.init(rawValue:)) else { return nil }
+                r.workspace = Workspace(path: v["path"]?.stringValue, branch: v["branch"]?.stringValue, attribution: a)
             default: return nil
             }
         }

@@ -34,6 +34,12 @@ public struct RunRecord: Codable, Equatable, Sendable {
     public var toolUsesSeen: Bool?
     /// Recent tool-use ids, so that a use printed twice (primary and fallback extraction) counts once.
     public var recentToolIds: [String] = []
+    /// The git worktree the executor made for the run (Model/Workspace.swift); nil until a line says.
+    public var workspace: Workspace?
+    /// What the executor's auto-commit did for the run; nil until a line says.
+    public var autoCommit: AutoCommit?
+    /// Where the run's own lines are, per source; nil in records written before it was kept.
+    public var logLines: [LogSpan]?
 
     public init(runId: String) { self.runId = runId }
 
@@ -119,6 +125,9 @@ public struct RunRecord: Codable, Equatable, Sendable {
             if hasEnded { reported[source] = report }
         case .stalled(let atMs):
             if currentStatus == .running, stalledAtMs == nil { stalledAtMs = atMs }
+        case .workspace(let path, let branch): foldWorkspace(path: path, branch: branch, how)
+        case .autoCommit(let outcome, let detail): foldAutoCommit(outcome, detail, how)
+        case .succeeded: break
         }
         refreshMismatch()
     }

@@ -10,6 +10,28 @@ public enum ValueLimits {
     /// Turns, tokens, tool uses and tool counts of one run.
     public static let count: Int64 = 1_000_000_000_000
 
+    /// The longest worktree path kept (Linux's PATH_MAX): a longer one is no path the executor made.
+    public static let pathBytes = 4096
+    /// The longest branch name kept.
+    public static let branchBytes = 1024
+    /// An auto-commit error is kept to this many bytes (cut at a character, with `…`): it is git's
+    /// stderr or an exception's text, read by people, and a crafted line must not grow a record.
+    public static let errorBytes = 512
+
+    /// `text` cut to at most `maxBytes` bytes of UTF-8 at a character boundary, with `…` when cut.
+    public static func clipped(_ text: String, maxBytes: Int) -> String {
+        guard text.utf8.count > maxBytes else { return text }
+        var out = ""
+        var used = 0
+        for c in text.unicodeScalars {
+            let n = String(c).utf8.count
+            if used + n > maxBytes - 3 { break }
+            out.unicodeScalars.append(c)
+            used += n
+        }
+        return out + "…"
+    }
+
     /// Why `value` cannot be a cost of one run, or nil when it can.
     public static func costProblem(_ value: Int64) -> String? {
         value < 0 ? "is negative" : value > costNano ? "is over 100,000 USD" : nil

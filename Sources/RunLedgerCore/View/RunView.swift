@@ -50,7 +50,38 @@ public enum RunView {
         w.key("mismatch")
         w.stringLists(r.mismatch)
         w.key("attribution"); w.string(r.shownAttribution.rawValue)
+        writeWorkspace(r, to: &w)
         w.endObject()
+    }
+
+    /// Where the work is (docs/workspace.md): the worktree, its branch, the auto-commit outcome, the
+    /// sentence a false failure's alert carries, and where the run's own lines are in the log.
+    static func writeWorkspace(_ r: RunRecord, to w: inout JSONWriter) {
+        w.key("worktree"); w.string(r.workspace?.path)
+        w.key("branch"); w.string(r.workspace?.branch)
+        w.key("workspace_attribution"); w.string(r.workspace?.attribution.rawValue)
+        w.key("auto_commit")
+        if let a = r.autoCommit {
+            w.beginObject()
+            w.key("outcome"); w.string(a.outcome.rawValue)
+            w.key("sha"); w.string(a.outcome == .committed ? a.detail : nil)
+            w.key("error"); w.string(a.outcome == .failed ? a.detail : nil)
+            w.key("attribution"); w.string(a.attribution.rawValue)
+            w.endObject()
+        } else {
+            w.null()
+        }
+        w.key("uncommitted_work"); w.string(r.uncommittedWork)
+        w.key("log_lines")
+        w.beginArray()
+        for span in r.logLines ?? [] {
+            w.beginObject()
+            w.key("source"); w.string(span.source)
+            w.key("first_line"); w.int(span.first)
+            w.key("last_line"); w.int(span.last)
+            w.endObject()
+        }
+        w.endArray()
     }
 
     public static func json(_ runs: [RunRecord], pretty: Bool = false) -> String {

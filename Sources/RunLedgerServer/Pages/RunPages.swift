@@ -67,7 +67,35 @@ enum RunPages {
             "falseFailure": r.falseFailure, "falseFailureVerdict": r.falseFailureVerdict,
         ])
         values.merge(reported(r)) { $1 }
+        values.merge(workspace(r)) { $1 }
         return Pages.render("run", values)
+    }
+
+    /// "Where the work is": the worktree and branch, the auto-commit outcome, where the run's lines are.
+    private static func workspace(_ r: RunRecord) -> Pages.Values {
+        var rows: [Pages.Values] = []
+        func row(_ name: String, _ value: String, code: Bool = false) {
+            rows.append(["name": name, "value": value, "code": code])
+        }
+        if let w = r.workspace {
+            if let path = w.path {
+                row("worktree", path, code: true)
+                if let b = w.branch { row("branch", b, code: true) } else { row("branch", "not logged") }
+            } else {
+                row("worktree", "not certain: several runs started together")
+            }
+            row("worktree attribution", w.attribution.rawValue)
+        }
+        if r.workspace != nil || r.autoCommit != nil {
+            row("auto-commit", r.autoCommitText + (r.autoCommit?.attribution == .inferred ? " (tied by position)" : ""))
+        }
+        for span in r.logLines ?? [] {
+            let range = span.first == span.last ? "line \(span.first)" : "lines \(span.first)–\(span.last)"
+            row("log lines", "\(span.source) \(range)")
+        }
+        return [
+            "lostWork": r.uncommittedWork as Any, "workspace": rows.isEmpty ? false : ["rows": rows] as Pages.Values,
+        ]
     }
 
     /// The side-by-side table: each field as the logs show it, then as each source reported it.
