@@ -67,12 +67,18 @@ import Testing
         #expect(craftedRecord["workflow"] as? String == Self.craftedWorkflow)
         // A false failure of the sample whose log reports disagree with the logs.
         let sampleRun = try #require(falseFailures.first { ($0["run_id"] as! String).hasPrefix("55df2f23") })
+        let completed = try runs(serve, "?status=completed&limit=1")
+        let plainRun = try #require(completed.first?["run_id"] as? String)
         let mismatchedCells = (sampleRun["mismatch"] as! [String: [String]]).values.map(\.count).reduce(0, +)
         #expect(mismatchedCells > 0)
         var expectedRun: [String: Any] = ["id": sampleRun["run_id"]!, "mismatched_cells": mismatchedCells]
-        if let worktree = sampleRun["worktree"] as? String { expectedRun["workspace"] = [worktree] }
+        // Where the work is, as the run's record says it (docs/workspace.md): the page must show it.
+        let worktree = try #require(sampleRun["worktree"] as? String)
+        let branch = try #require(sampleRun["branch"] as? String)
+        expectedRun["workspace"] = [worktree, branch]
+        expectedRun["lost_work"] = [try #require(sampleRun["uncommitted_work"] as? String)]
         let expected: [String: Any] = [
-            "false_failures": falseFailures.count, "run": expectedRun,
+            "false_failures": falseFailures.count, "run": expectedRun, "plain": plainRun,
             "crafted": [
                 "id": Self.craftedRun, "workflow": Self.craftedWorkflow, "tool": Self.craftedTool,
                 "workflow_query": Self.craftedWorkflow.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!,

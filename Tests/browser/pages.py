@@ -134,10 +134,22 @@ try:
     check(crafted["tool"] in tools, f"the crafted tool name is not shown as text: {tools}")
     check(driver.execute_script("return window.__injected === undefined"), "the page ran injected script")
     check(not driver.find_elements(By.CSS_SELECTOR, "img[src='x'], b#injected"), "the page holds injected markup")
+    check(" nil" not in driver.find_element(By.TAG_NAME, "body").text, "the crafted run's page prints a Swift nil")
+    # Its "runs of WORKFLOW" link carries the name percent-encoded, so the list finds the run.
+    driver.find_element(By.ID, "workflow-runs").click()
+    wait.until(lambda d: "/runs?workflow=" in d.current_url)
+    check(driver.find_elements(By.LINK_TEXT, crafted["id"]), "the crafted run's 'runs of' link misses it")
     driver.get(base + "/runs?workflow=" + crafted["workflow_query"])
     check(driver.find_elements(By.LINK_TEXT, crafted["id"]), "the list filtered by the crafted workflow misses it")
     check(driver.execute_script("return window.__injected === undefined"), "the list ran injected script")
     shot(driver, "4-escaped")
+
+    # 6. A run that went well: no verdict in red, no lost work, nothing printed as a Swift nil.
+    driver.get(base + "/runs/" + expected["plain"])
+    text = driver.find_element(By.TAG_NAME, "body").text
+    check(" nil" not in text and "Optional(" not in text, "a completed run's page prints a Swift nil")
+    check(not driver.find_elements(By.CSS_SELECTOR, "#lost-work, table#verdicts td.bad"),
+          "a completed run's page says work was lost")
 
     errors = console_errors(driver)
     check(not errors, f"the browser console has errors: {errors}")

@@ -93,7 +93,7 @@ enum PageTemplates {
         """
 
     static let run = """
-        {{> header}}<p><a href="/api/runs/{{id}}">JSON</a> · <a href="/runs?workflow={{workflow}}">runs of {{workflow}}</a></p>
+        {{> header}}<p><a href="/api/runs/{{id}}">JSON</a> · <a href="{{workflowHref}}" id="workflow-runs">runs of {{workflow}}</a></p>
         {{#lostWork}}<p class="bad" id="lost-work">{{lostWork}}</p>{{/lostWork}}
         <table id="summary">
         <tr><th>status</th><td>{{status}}</td></tr>

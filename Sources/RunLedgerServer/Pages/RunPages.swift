@@ -46,7 +46,8 @@ enum RunPages {
     static func run(_ r: RunRecord) -> String {
         let kinds = r.tokens.byKind.filter { $0.value > 0 }
         var values = Pages.values([
-            "title": "Run \(r.runId)", "id": r.runId, "workflow": r.workflowName, "status": r.currentStatus.rawValue,
+            "title": "Run \(r.runId)", "id": r.runId, "workflow": r.workflowName,
+            "workflowHref": Pages.href("/runs", [("workflow", r.workflowName)]), "status": r.currentStatus.rawValue,
             "attribution": r.shownAttribution.rawValue, "started": Pages.time(r.startedAtMs),
             "ended": Pages.time(r.endedAtMs),
             "duration": r.durationMs.map { JSONWriter.decimalText($0, scale: 3) + " s" } ?? "—",
@@ -93,9 +94,9 @@ enum RunPages {
             let range = span.first == span.last ? "line \(span.first)" : "lines \(span.first)–\(span.last)"
             row("log lines", "\(span.source) \(range)")
         }
-        return [
-            "lostWork": r.uncommittedWork as Any, "workspace": rows.isEmpty ? false : ["rows": rows] as Pages.Values,
-        ]
+        return Pages.values([
+            "lostWork": r.uncommittedWork, "workspace": rows.isEmpty ? false : ["rows": rows] as Pages.Values,
+        ])
     }
 
     /// The side-by-side table: each field as the logs show it, then as each source reported it.
