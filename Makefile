@@ -12,7 +12,7 @@ LISTEN ?= 127.0.0.1:9477
 DB ?= data/runledger.db
 SOURCE ?= examples/executor.log
 
-.PHONY: all deps build test rules lint run format clean bench fuzz
+.PHONY: all deps build test test-fast rules lint run format clean bench fuzz
 
 all: build
 
@@ -41,6 +41,12 @@ lint:
 test: deps rules lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# The edit loop: every test but the suites tagged `.slow` (Tests/TestSupport/Tags.swift: servers, kill loops,
+# fuzzing), named by tools/slow-suites.sh.
+test-fast: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --skip "$$(tools/slow-suites.sh)"
 
 run: build
 	@mkdir -p $(dir $(DB))

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -7,7 +8,7 @@ import Testing
 
 /// Alerts delivered through libcurl to a stand-in receiver on 127.0.0.1 (`tools/webhook-receiver.py`),
 /// which records every request and answers from a plan (Slack's `ok`, 429 with Retry-After, 500).
-@Suite(.serialized) struct AlertDeliveryTests {
+@Suite(.serialized, .tags(.slow)) struct AlertDeliveryTests {
     func key(_ r: [String: Any]) -> String { idempotencyKey(r) }
     func accepted(_ r: [String: Any]) -> Bool { wasAccepted(r) }
 

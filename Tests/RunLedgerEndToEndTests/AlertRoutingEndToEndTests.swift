@@ -1,9 +1,10 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Per-sink filters from the config file, `alerts test --sink`, and stalled runs, through the real
 /// binary, libcurl and the stand-in receiver on 127.0.0.1.
-@Suite(.serialized) struct AlertRoutingEndToEndTests {
+@Suite(.serialized, .tags(.slow)) struct AlertRoutingEndToEndTests {
     func key(_ r: [String: Any]) -> String { idempotencyKey(r) }
     func workflow(_ r: [String: Any]) -> String {
         ((r["body"] as? [String: Any])?["commonLabels"] as? [String: Any])?["workflow"] as? String ?? ""

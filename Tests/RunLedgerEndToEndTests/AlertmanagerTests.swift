@@ -1,9 +1,10 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// A real Alertmanager (Debian's prometheus-alertmanager) on loopback receives RunLedger's alerts
 /// through its own API; the test reads them back from `/api/v2/alerts`.
-@Suite struct AlertmanagerTests {
+@Suite(.tags(.slow)) struct AlertmanagerTests {
     @Test func alertmanagerReceivesEveryAlertWithItsLabels() throws {
         let dir = TempDir()
         let am = try AlertmanagerProcess(dir: dir)

@@ -1,11 +1,12 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The pages in a real browser (Debian's headless Chromium through chromium-driver and python3-selenium,
 /// driven by Tests/browser/pages.py): the landing page's totals, the list filtered to false failures with
 /// its form, a run page's verdict, mismatch table and workspace, and a run whose workflow and tool names are
 /// HTML shown as text. Screenshots go to .build/screenshots/ for a person to look at.
-@Suite struct BrowserTests {
+@Suite(.tags(.slow)) struct BrowserTests {
     static let screenshots = Paths.root.appendingPathComponent(".build/screenshots").path
 
     /// A run the executor could log (HEAD's stream-json lines, as in CorrelatorTests) whose workflow name,

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -7,7 +8,7 @@ import Testing
 
 /// `serve` against clients that connect and do not finish asking: half a header, a header trickled a
 /// byte at a time, hundreds of idle connections. Real sockets on 127.0.0.1, bounded counts and waits.
-@Suite(.serialized) struct ConnectionLimitTests {
+@Suite(.serialized, .tags(.slow)) struct ConnectionLimitTests {
     func connectTo(_ port: Int) -> Int32 { connectLoopback(port) }
 
     func send(_ fd: Int32, _ text: String) {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -8,7 +9,7 @@ import Testing
 /// Exactly-once delivery under failure, with the real binary, libcurl and a receiver on 127.0.0.1:
 /// a receiver that is down and then rate-limits, a Slack sink beside a slow one, and (in
 /// DeliveryKillTests.swift) `kill -9` while requests are in flight.
-@Suite(.serialized) struct DeliveryUnderFailureTests {
+@Suite(.serialized, .tags(.slow)) struct DeliveryUnderFailureTests {
     /// The sample with the executor's database: 14 mismatched runs and 4 false failures (truth.json).
     static let sample = ["--utc-offset=-03:00", "--executor-db", Paths.executorDB, Paths.sampleLog]
 

@@ -4,7 +4,7 @@ import Testing
 
 /// `--executor-db postgresql://…`: the executor's table on a real PostgreSQL server (Debian's
 /// binaries, 127.0.0.1), read through libpq, with the same results and failure modes as SQLite.
-@Suite struct ExecutorPostgresEndToEndTests {
+@Suite(.tags(.slow)) struct ExecutorPostgresEndToEndTests {
     let server: PostgresServer
     init() throws { server = try PostgresServer.shared() }
 

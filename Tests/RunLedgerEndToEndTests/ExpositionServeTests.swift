@@ -1,9 +1,10 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `serve` answers Prometheus's own Accept header with OpenMetrics 1.0.0 and everything else with the
 /// text format 0.0.4; both carry the same samples and pass a strict checker of their format.
-@Suite(.serialized) struct ExpositionServeTests {
+@Suite(.serialized, .tags(.slow)) struct ExpositionServeTests {
     /// Exactly what Prometheus 2.42 sends on every scrape.
     static let prometheusAccept =
         "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"

@@ -6,7 +6,7 @@ import Testing
 /// `runledger serve`, Debian's Prometheus with the shipped rules and a real Alertmanager. The run is
 /// named only by its last line, so its workflow's counter is born at 1 in the commit that ends it;
 /// `x - min_over_time(x[15m])` read 0 there and nothing fired.
-@Suite(.serialized) struct FirstEventAlertTests {
+@Suite(.serialized, .tags(.slow)) struct FirstEventAlertTests {
     static func config(target: String, alertmanager: Int) -> String {
         PrometheusProcess.fastConfigWithRules + """
             alerting:

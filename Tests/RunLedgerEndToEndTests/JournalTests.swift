@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -8,7 +9,7 @@ import Testing
 /// journald through sd-journal, on real journal files written by systemd-journal-remote from Journal
 /// Export Format: binary MESSAGE fields (the executor's ANSI colours), two units interleaved, the
 /// executor's default message-only format dated by the entries' own timestamps.
-@Suite(.serialized) struct JournalTests {
+@Suite(.serialized, .tags(.slow)) struct JournalTests {
     static let remote = "/lib/systemd/systemd-journal-remote"
 
     /// Writes `lines` of the sample (message-only) into `journal`, with another unit's look-alike lines.

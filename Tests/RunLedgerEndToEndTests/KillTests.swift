@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -7,7 +8,7 @@ import Testing
 
 /// Exactly once under `kill -9`: the position and the facts commit together, so a replay killed at
 /// any instant and restarted ends exactly like one uninterrupted pass.
-@Suite(.serialized) struct KillTests {
+@Suite(.serialized, .tags(.slow)) struct KillTests {
     @Test func replayKilledTwentyTimesEndsLikeOnePass() throws {
         let dir = TempDir()
         let python = try #require(which("python3"))

@@ -1,10 +1,11 @@
 import Foundation
 import RunLedgerCore
+import TestSupport
 import Testing
 
 /// The dashboards and rules name only metrics and labels RunLedger really exports, their PromQL
 /// parses, and every alert is documented, runbook-linked and unit-tested.
-@Suite(.serialized) struct MonitoringConsistencyTests {
+@Suite(.serialized, .tags(.slow)) struct MonitoringConsistencyTests {
     /// Defined in the catalog, but without series until something is configured, so neither
     /// `runledger metrics` nor `/metrics` shows them yet. Their labels come from the catalog.
     /// - runledger_alerts_total: counted per delivery once an alert sink exists (the alerts issue).

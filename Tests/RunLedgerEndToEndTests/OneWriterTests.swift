@@ -1,9 +1,10 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// One writer per ledger: a second `serve`, or a `replay` while `serve` runs, is refused with one line
 /// naming the ledger and the pid holding it, and changes nothing; readers go on working.
-@Suite struct OneWriterTests {
+@Suite(.tags(.slow)) struct OneWriterTests {
     @Test func aSecondWriterIsRefusedWhileServeRunsAndReadersStillWork() throws {
         let dir = TempDir()
         let db = dir.file("l.db")

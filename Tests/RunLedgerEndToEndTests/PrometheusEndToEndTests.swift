@@ -1,10 +1,11 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The whole path with the real tools: `runledger serve` follows a log, Debian's Prometheus scrapes
 /// it in both exposition formats with the shipped rules loaded, an executor run that is a false
 /// failure is appended, and Prometheus's HTTP API must show the right counters and the firing alert.
-@Suite(.serialized) struct PrometheusEndToEndTests {
+@Suite(.serialized, .tags(.slow)) struct PrometheusEndToEndTests {
     static let openMetricsJob = "runledger"
     static let textJob = "runledger-text"
 

@@ -1,8 +1,9 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `serve` follows a growing file and answers over HTTP on loopback.
-@Suite(.serialized) struct ServeTests {
+@Suite(.serialized, .tags(.slow)) struct ServeTests {
     @Test func anAppendedLineShowsOnMetricsWithinASecond() throws {
         let dir = TempDir()
         let log = dir.file("executor.log")

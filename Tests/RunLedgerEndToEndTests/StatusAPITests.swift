@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -7,7 +8,7 @@ import Testing
 
 /// The executor's status API as a report source, against `tools/status-api-stand-in.py` on 127.0.0.1
 /// answering from the shared sample's `workflow_runs.db` (the table the real API reads).
-@Suite(.serialized) struct StatusAPITests {
+@Suite(.serialized, .tags(.slow)) struct StatusAPITests {
     static let executorDB = Paths.shared.appendingPathComponent("workflow_runs.db").path
     static let path = "/api/v1/workflows/claude-code/run/{run_id}/status"
 

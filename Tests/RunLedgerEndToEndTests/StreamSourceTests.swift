@@ -1,8 +1,9 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Standard input and gzip-rotated files.
-@Suite struct StreamSourceTests {
+@Suite(.tags(.slow)) struct StreamSourceTests {
     func runCount(_ db: String) throws -> Int {
         let out = try runledger("runs", "--db", db, "--json").stdout
         return (try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [Any])?.count ?? -1

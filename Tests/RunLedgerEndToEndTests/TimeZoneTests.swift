@@ -1,10 +1,11 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Issue 12, item 2, end to end: the executor's wall-clock times become the instants they were, in the
 /// zone `--timezone` names (or this machine's, from TZ / /etc/localtime), each with the offset in force
 /// then. Expected instants are worked out from the zones' published rules, not from runledger.
-@Suite struct TimeZoneTests {
+@Suite(.tags(.slow)) struct TimeZoneTests {
     /// The lines of one run: a start, a cost, and an end (the executor's `Created …` / `Updated session …`).
     static func runLines(_ n: Int, start: String, end: String) -> [String] {
         let db = "3b1f0c52-8e0d-4c3a-9a57-2f6d1c0b7e\(10 + n)", id = "6fa6ada1-dc7e-465b-85a8-8f005518f9\(10 + n)"

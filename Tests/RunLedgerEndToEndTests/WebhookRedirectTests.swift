@@ -1,9 +1,10 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// A webhook that answers with a redirect: libcurl must not follow it (the URL is a secret given to
 /// one host), and the alert must wait and be retried rather than be lost at once.
-@Suite(.serialized) struct WebhookRedirectTests {
+@Suite(.serialized, .tags(.slow)) struct WebhookRedirectTests {
     @Test func aRedirectingSinkIsRetriedAndTheRedirectIsNeverFollowed() throws {
         let dir = TempDir()
         let elsewhere = try Receiver(dir: TempDir(), seconds: 30)

@@ -1,11 +1,12 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The shared sample's false failure 55df2f23 (bug era, 22e45cbe formats): its thread printed
 /// `Created worktree workspace: P on branch B` after its start and `📝 AUTO-COMMIT: ⏭️  SKIPPED -
 /// Conditions not met` after its end. The operator must learn where the work is from the chat alert,
 /// `runs --json` and the run page, and where the run's lines are in the log.
-@Suite(.serialized) struct WorkspaceEndToEndTests {
+@Suite(.serialized, .tags(.slow)) struct WorkspaceEndToEndTests {
     static let id = "55df2f23-0b42-44c0-9ce0-62b822a78b21"
 
     /// What the log itself says of the run, read here from its lines, not from RunLedger.

@@ -7,7 +7,7 @@ import Testing
 @testable import RunLedgerStore
 
 /// The PostgreSQL reader against a real server (PostgresServer: Debian's binaries, 127.0.0.1).
-@Suite struct ExecutorPostgresTests {
+@Suite(.tags(.slow)) struct ExecutorPostgresTests {
     let server: PostgresServer
     init() throws { server = try PostgresServer.shared() }
 

@@ -11,7 +11,7 @@ import Testing
 ///
 /// `make test` runs `RUNLEDGER_FUZZ_ITERATIONS` mutated lines (default 30,000, about a second);
 /// `make fuzz` runs millions with a seed from the clock. A failure prints its seed and iteration.
-@Suite struct FuzzTests {
+@Suite(.tags(.slow)) struct FuzzTests {
     static let environment = ProcessInfo.processInfo.environment
     static let iterations = Int(environment["RUNLEDGER_FUZZ_ITERATIONS"] ?? "") ?? 30_000
     static let seed = UInt64(environment["RUNLEDGER_FUZZ_SEED"] ?? "") ?? 1
