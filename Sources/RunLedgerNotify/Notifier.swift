@@ -24,24 +24,33 @@ public final class Notifier {
     /// Called after each pass with the deliveries still pending (`runledger_outbox_pending`).
     public var onPending: (Int) -> Void = { _ in }
     public var timeoutMs = 10_000
+    /// The time now in milliseconds since the epoch: the wall clock, or a test's own, so that retry
+    /// schedules and rate limits are tested by moving time instead of sleeping through it.
+    private let clock: @Sendable () -> Int64
 
-    public init(ledger: Ledger, sinks: [Sink], publicURL: String, policy: RetryPolicy = RetryPolicy()) {
+    public init(
+        ledger: Ledger, sinks: [Sink], publicURL: String, policy: RetryPolicy = RetryPolicy(),
+        clock: @escaping @Sendable () -> Int64 = Notifier.wallClockMs
+    ) {
         self.ledger = ledger
         self.sinks = Dictionary(uniqueKeysWithValues: sinks.map { ($0.name, $0) })
         self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
         self.policy = policy
+        self.clock = clock
     }
 
-    static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+    @Sendable public static func wallClockMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    private func nowMs() -> Int64 { clock() }
 
     /// Attempts every delivery due now, once. Returns the number still pending for configured sinks.
     @discardableResult
     public func deliverDue() throws -> Int {
-        for var d in try ledger.dueDeliveries(nowMs: Self.nowMs()) {
+        for var d in try ledger.dueDeliveries(nowMs: nowMs()) {
             guard let sink = sinks[d.sink] else { continue }  // a sink no longer configured keeps its deliveries
             // The clock at this request, not at the start of the pass: a pass can spend seconds on slow
             // sinks, and a limit measured from its start let two requests to Slack 0.1 s apart.
-            let start = Self.nowMs()
+            let start = nowMs()
             if let until = pausedUntilMs[sink.name], start < until { continue }
             if let last = lastSentMs[sink.name], start - last < sink.minIntervalMs { continue }
             lastSentMs[sink.name] = start
@@ -50,7 +59,7 @@ public final class Notifier {
             try ledger.recordAttemptStart(d)
             let result = post(d, to: sink)
             let outcome = policy.outcome(
-                of: result, attempts: d.attempts, firstAttemptMs: d.firstAttemptMs ?? start, nowMs: Self.nowMs())
+                of: result, attempts: d.attempts, firstAttemptMs: d.firstAttemptMs ?? start, nowMs: nowMs())
             let counted: String
             switch outcome {
             case .sent:
@@ -103,8 +112,8 @@ public final class Notifier {
         while true {
             let pending = try deliverDue()
             if pending == 0 || Date() >= deadline { return pending }
-            let next = try nextAttemptMs() ?? Self.nowMs()
-            let waitMs = max(10, min(500, next - Self.nowMs()))
+            let next = try nextAttemptMs() ?? nowMs()
+            let waitMs = max(10, min(500, next - nowMs()))
             usleep(UInt32(waitMs * 1000))
         }
     }
