@@ -19,7 +19,7 @@ struct MetricsCommand: AsyncParsableCommand {
             let ledger = try Ledger(path: db, readOnly: true)
             let sources = try ledger.positions().map(\.source)
             let metrics = LiveMetrics(
-                rollups: try ledger.rollups(), workflows: Profile.automagik.knownWorkflows + settings.workflows,
+                rollups: try ledger.rollups(), workflows: settings.resolvedProfile.knownWorkflows + settings.workflows,
                 sources: sources, version: RunLedgerCommand.version)
             print(metrics.render(), terminator: "")
         }

@@ -109,6 +109,7 @@ func openLedger(_ path: String, readOnly: Bool = false) throws -> Ledger {
 
 func makeIngestOptions(_ settings: Settings, _ flags: SourceOptions) throws -> FileIngest.Options {
     var o = FileIngest.Options()
+    o.profile = settings.resolvedProfile
     o.envelopes = EnvelopeParser(
         zone: try Settings.executorZone(settings, flags),
         assumedYear: Calendar(identifier: .gregorian).component(.year, from: Date()))

@@ -57,7 +57,7 @@ struct Serve: AsyncParsableCommand {
                 patterns: sources, journals: journal.map { [$0] } ?? [],
                 journalStart: try options.start(settings, default: .end), ledger: ledger, options: ingestOptions)
             let metrics = LiveMetrics(
-                rollups: try ledger.rollups(), workflows: Profile.automagik.knownWorkflows + settings.workflows,
+                rollups: try ledger.rollups(), workflows: settings.resolvedProfile.knownWorkflows + settings.workflows,
                 sources: follower.sourceNames, sinks: sinks.map(\.route), version: RunLedgerCommand.version)
             let board = SourceBoard(sources: follower.sourceNames)
             var logger = Logger(label: "runledger")

@@ -26,6 +26,8 @@ struct Settings {
     var listen: String?
     var sources: [String] = []
     var profile = "automagik"
+    /// The profile `profile` names (checked when the settings are read).
+    var resolvedProfile: Profile { Profile.named(profile) ?? .automagik }
     var workflows: [String] = []
     var utcOffset: String?
     var timezone: String?
@@ -164,8 +166,10 @@ struct Settings {
             }
             s.retryMaxDelaySeconds = n
         }
-        guard s.profile == "automagik" else {
-            throw Failure("\(path): \"profile\" is \"\(s.profile)\"; the built-in profile is \"automagik\"")
+        guard Profile.named(s.profile) != nil else {
+            throw Failure(
+                "\(path): \"profile\" is \"\(s.profile)\"; the built-in profiles are "
+                    + Profile.builtIn.keys.sorted().map { "\"\($0)\"" }.joined(separator: ", "))
         }
         if let l = s.listen { _ = try parseListen(l, origin: "\(path): \"listen\"") }
         if s.utcOffset != nil, s.timezone != nil {

@@ -55,6 +55,13 @@ import Testing
         let v = try runledger("check", "--config", badValue)
         #expect(v.status == 1)
         #expect(oneLine(v).contains("\"listen\": \"localhost\" is not HOST:PORT"))
+        let profile = dir.file("profile.json")
+        try #"{"profile": "openhands"}"#.write(toFile: profile, atomically: true, encoding: .utf8)
+        let p = try runledger("check", "--config", profile)
+        #expect(p.status == 1)
+        #expect(
+            oneLine(p) == "runledger: \(profile): \"profile\" is \"openhands\"; the built-in profiles are \"automagik\""
+        )
         let journal = dir.file("journal.json")
         try #"{"journal": {"unitz": ["automagik-agents"]}}"#.write(toFile: journal, atomically: true, encoding: .utf8)
         #expect(try runledger("check", "--config", journal).stderr.contains("unknown key \"journal.unitz\""))

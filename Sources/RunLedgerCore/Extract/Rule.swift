@@ -153,3 +153,11 @@ public struct Profile: Codable, Sendable {
         self.knownWorkflows = knownWorkflows
     }
 }
+
+extension Profile {
+    /// The built-in profiles by name, as config `profile` names them. A new executor's profile is a
+    /// file with its `static let` and one entry here (CONTRIBUTING.md).
+    public static let builtIn: [String: Profile] = [Profile.automagik.name: .automagik]
+
+    public static func named(_ name: String) -> Profile? { builtIn[name] }
+}
