@@ -9,7 +9,8 @@ import RunLedgerStore
 public final class ReportPoller {
     public let source: any ReportSource
     private let ledger: Ledger
-    private let ingestor: Ingestor
+    /// Folds the reports into the runs they name and commits them with what they raise.
+    private let writer: LedgerFold
     /// What one poll did: the series change, and why runs were left unread (if any).
     public struct Outcome {
         public var changes: SeriesValues = [:]
@@ -19,12 +20,10 @@ public final class ReportPoller {
     public init(source: any ReportSource, ledger: Ledger, options: FileIngest.Options) throws {
         self.source = source
         self.ledger = ledger
-        ingestor = try Ingestor(
-            source: "reports-\(source.name)", ledger: ledger, profile: options.profile, envelopes: options.envelopes,
-            maxLineBytes: options.maxLineBytes, correlator: CorrelatorState(), toolCap: options.toolCap,
-            workflowCap: options.workflowCap,
-            knownWorkflows: options.knownWorkflows,
-            alerting: options.alerting)
+        writer = try LedgerFold(
+            source: "reports-\(source.name)", ledger: ledger,
+            knownWorkflows: options.profile.knownWorkflows + options.knownWorkflows, toolCap: options.toolCap,
+            workflowCap: options.workflowCap, alerting: options.alerting)
     }
 
     /// One poll: asks about the ended runs the source wants to be asked about (most recently ended
@@ -38,10 +37,10 @@ public final class ReportPoller {
         let changed = answer.reports.filter { id, report in known[id].map { $0 != report } ?? false }
         var outcome = Outcome(problem: answer.problem)
         if !changed.isEmpty {
-            // The ingestor holds the ledger's writer lock from its first read of a run to this commit
+            // The fold holds the ledger's writer lock from its first read of a run to this commit
             // (never while the source is asked), so the follower cannot write over these reports.
-            try ingestor.apply(reports: changed, source: source.name)
-            outcome.changes = try ingestor.commitReports()
+            try writer.fold.add(reports: changed, source: source.name)
+            outcome.changes = try writer.commit(position: nil)
         }
         return outcome
     }

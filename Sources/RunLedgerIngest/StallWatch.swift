@@ -6,17 +6,16 @@ import RunLedgerStore
 public final class StallWatch {
     private let ledger: Ledger
     private let alerting: Alerting
-    private let ingestor: Ingestor
+    /// Folds the stall marks and commits them (and their alerts) like any other fact.
+    private let writer: LedgerFold
 
     public init(ledger: Ledger, options: FileIngest.Options) throws {
         self.ledger = ledger
         alerting = options.alerting
-        ingestor = try Ingestor(
-            source: "stall-watch", ledger: ledger, profile: options.profile, envelopes: options.envelopes,
-            maxLineBytes: options.maxLineBytes, correlator: CorrelatorState(), toolCap: options.toolCap,
-            workflowCap: options.workflowCap,
-            knownWorkflows: options.knownWorkflows,
-            alerting: options.alerting)
+        writer = try LedgerFold(
+            source: "stall-watch", ledger: ledger,
+            knownWorkflows: options.profile.knownWorkflows + options.knownWorkflows,
+            toolCap: options.toolCap, workflowCap: options.workflowCap, alerting: options.alerting)
         // After a restart the clock starts where the ledger's runs left it, not at the first new line.
         if let t = try ledger.latestRunTimeMs() { alerting.clock.advance(to: t) }
     }
@@ -27,8 +26,8 @@ public final class StallWatch {
         guard let detector = alerting.stall, let now = nowMs ?? alerting.clock.nowMs() else { return [:] }
         let quiet = try ledger.runs(RunQuery(status: .running)).filter { detector.isStalled($0, nowMs: now) }
         guard !quiet.isEmpty else { return [:] }
-        for r in quiet { try ingestor.apply(.stalled(atMs: now), toRun: r.runId) }
-        return try ingestor.commitReports()
+        for r in quiet { try writer.fold.add(.stalled(atMs: now), toRun: r.runId) }
+        return try writer.commit(position: nil)
     }
 
     /// Looks every `seconds` until `shouldStop` (see `Periodic.run`); a failure's reason is given once.

@@ -196,9 +196,8 @@ import Testing
         var p = Pipeline()
         p.feed([a.start, a.metrics(cost: "1.2500", turns: 4), a.processing(2)])
         let saved = p.correlator.state
-        var q = Pipeline()
+        var q = Pipeline(known: p.runs)
         q.correlator.state = saved
-        q.runs = p.runs
         q.feed([a.end("completed")])
         #expect(q[a.run]?.cost == 1_250_000_000)
         #expect(q[a.run]?.turnCount == 4)

@@ -193,7 +193,7 @@ private func debug(_ m: String) -> Call { Call("DEBUG", m) }
     @Test(arguments: Form.allCases) func b1RunGetsItsTurnsAndItsWorkflow(form: Form) {
         let p = Self.feed(Self.b1Run(Self.r1, Self.db1, Self.s1, workflow: "surgeon"), form)
         let r = p[Self.r1]
-        #expect(p.results[.malformed] == nil)  // M2: the line without `Tokens:` was malformed
+        #expect(p.batch.lineCounts[.malformed] == nil)  // M2: the line without `Tokens:` was malformed
         #expect(r?.currentStatus == .completed)
         #expect(r?.turnCount == 7)
         #expect(r?.turnsSource == "executor")

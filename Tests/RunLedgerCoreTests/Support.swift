@@ -39,41 +39,48 @@ func extract(_ line: String) -> Extraction { withBytes(line) { makeExtractor().e
 
 func ruleName(_ x: Extraction) -> String? { x.rule >= 0 ? Profile.automagik.rules[x.rule].name : nil }
 
-/// Runs lines through extraction and correlation, folding the results the way the ingestor does.
+/// Runs lines through extraction, correlation and the ingestor's fold (`RunFold`), with the batch left
+/// open so that tests read each run's record as folded so far.
 struct Pipeline {
     let extractor = try! Extractor(profile: .automagik, envelopes: EnvelopeParser(utcOffsetSeconds: 0))
     let correlator = Correlator(profile: .automagik)
-    var runs: [String: RunRecord] = [:]
-    var order: [String] = []
-    var unattributed: [UnattributedGroup] = []
-    var results: [LineResult: Int] = [:]
+    var fold: RunFold
+    private var lineNumber: Int64 = 0
+
+    /// `known`: the runs the ledger holds already (a restart, or an earlier batch committed).
+    init(known: [String: RunRecord] = [:]) {
+        fold = RunFold(source: "test.log", lookup: KnownRuns(runs: known), labels: FoldLabels())
+    }
 
     mutating func feed(_ lines: [String]) {
+        var out: [Attributed] = []
         for line in lines {
             let x = withBytes(line) { extractor.extract($0) }
-            results[x.result, default: 0] += 1
-            var out: [Attributed] = []
+            lineNumber += 1
+            out.removeAll(keepingCapacity: true)
             correlator.process(x, into: &out)
-            for d in out {
-                switch d {
-                case .run(let id, let effects, let time, let how):
-                    if runs[id] == nil {
-                        guard effects.contains(where: \.createsRun) else { continue }
-                        runs[id] = RunRecord(runId: id)
-                        order.append(id)
-                    }
-                    for e in effects { runs[id]!.apply(e, at: time, attribution: how) }
-                case .markAmbiguous(let id):
-                    if runs[id] == nil { runs[id] = RunRecord(runId: id); order.append(id) }
-                    runs[id]!.attribution = .ambiguous
-                case .unattributed(let g):
-                    unattributed.append(g)
-                }
-            }
+            try! fold.add(x.result, problem: x.problem, decisions: out[...], lineNumber: lineNumber)
         }
     }
 
-    subscript(_ id: String) -> RunRecord? { runs[id] }
+    subscript(_ id: String) -> RunRecord? { fold.record(id) }
+
+    /// The runs the lines touched, by id.
+    var runs: [String: RunRecord] { Dictionary(uniqueKeysWithValues: fold.records.map { ($0.runId, $0) }) }
+
+    /// The batch so far, taken from a copy of the fold (a value): the fold itself goes on.
+    var batch: FoldedBatch {
+        var copy = fold
+        return copy.takeBatch()
+    }
+
+    var unattributed: [UnattributedGroup] { batch.unattributed.map(\.group) }
+}
+
+/// A ledger in a dictionary, for the fold's lookups.
+struct KnownRuns: RunLookup {
+    var runs: [String: RunRecord]
+    func run(_ id: String) -> RunRecord? { runs[id] }
 }
 
 /// Builds executor log lines for a run, in the bug-era (22e45cbe) formats.
