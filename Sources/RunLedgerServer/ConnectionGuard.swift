@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOHTTPTypes
+import Synchronization
 
 /// How long a connection may take, and how many may be open at once.
 ///
@@ -31,7 +32,7 @@ public struct ConnectionLimits: Sendable {
 }
 
 /// The open connections, shared by every event loop's connections.
-public final class ConnectionGate: @unchecked Sendable {
+public final class ConnectionGate: Sendable {
     private struct Entry {
         let channel: any Channel
         /// When it last started waiting for a request head (opened, or its last response written).
@@ -40,34 +41,38 @@ public final class ConnectionGate: @unchecked Sendable {
     }
 
     public let limits: ConnectionLimits
-    private let lock = NSLock()
-    private var entries: [ObjectIdentifier: Entry] = [:]
-    private var closedToMakeRoom = 0
+    private struct Open {
+        var entries: [ObjectIdentifier: Entry] = [:]
+        /// Idle connections closed because the cap was reached.
+        var closedToMakeRoom = 0
+    }
+
+    private let state = Mutex(Open())
 
     public init(limits: ConnectionLimits = ConnectionLimits()) { self.limits = limits }
 
-    public var open: Int { lock.withLock { entries.count } }
+    public var open: Int { state.withLock { $0.entries.count } }
     /// Idle connections closed because the cap was reached.
-    public var evicted: Int { lock.withLock { closedToMakeRoom } }
+    public var evicted: Int { state.withLock { $0.closedToMakeRoom } }
 
     /// Admits a new connection, closing the longest-waiting idle one when the cap is reached.
     /// False when every open connection has a request in progress: the new one is to be closed.
     func opened(_ channel: any Channel) -> Bool {
         var victim: (any Channel)?
-        let admitted: Bool = lock.withLock {
-            if entries.count >= limits.maxConnections {
+        let admitted: Bool = state.withLock { s in
+            if s.entries.count >= limits.maxConnections {
                 // The oldest waiter, not the newest: a new connection is a client about to ask (a
                 // scrape, a health check), the oldest is the likeliest to be abandoned or hostile.
                 guard
-                    let oldest = entries.filter({ !$0.value.busy }).min(by: {
+                    let oldest = s.entries.filter({ !$0.value.busy }).min(by: {
                         $0.value.waitingSince < $1.value.waitingSince
                     })
                 else { return false }
-                entries[oldest.key] = nil
+                s.entries[oldest.key] = nil
                 victim = oldest.value.channel
-                closedToMakeRoom += 1
+                s.closedToMakeRoom += 1
             }
-            entries[ObjectIdentifier(channel)] = Entry(channel: channel, waitingSince: .now(), busy: false)
+            s.entries[ObjectIdentifier(channel)] = Entry(channel: channel, waitingSince: .now(), busy: false)
             return true
         }
         victim?.close(promise: nil)
@@ -75,13 +80,15 @@ public final class ConnectionGate: @unchecked Sendable {
     }
 
     func setBusy(_ channel: any Channel, _ busy: Bool) {
-        lock.withLock {
-            entries[ObjectIdentifier(channel)]?.busy = busy
-            if !busy { entries[ObjectIdentifier(channel)]?.waitingSince = .now() }
+        state.withLock { s in
+            s.entries[ObjectIdentifier(channel)]?.busy = busy
+            if !busy { s.entries[ObjectIdentifier(channel)]?.waitingSince = .now() }
         }
     }
 
-    func closed(_ channel: any Channel) { _ = lock.withLock { entries.removeValue(forKey: ObjectIdentifier(channel)) } }
+    func closed(_ channel: any Channel) {
+        _ = state.withLock { $0.entries.removeValue(forKey: ObjectIdentifier(channel)) }
+    }
 }
 
 /// Enforces `ConnectionLimits` on one connection: counts it in the gate, closes it when a request

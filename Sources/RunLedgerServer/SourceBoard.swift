@@ -1,7 +1,7 @@
-import Foundation
+import Synchronization
 
 /// What each source is doing, for `/healthz` and the landing page. Written by the reader thread.
-public final class SourceBoard: @unchecked Sendable {
+public final class SourceBoard: Sendable {
     public struct Entry: Sendable {
         public var name: String
         public var up = false
@@ -11,20 +11,26 @@ public final class SourceBoard: @unchecked Sendable {
         public var lastProblem: String?
     }
 
-    private let lock = NSLock()
-    private var entries: [String: Entry] = [:]
-    private var order: [String] = []
+    private struct Board {
+        var entries: [String: Entry] = [:]
+        /// The sources in the order they were named, for a stable page.
+        var order: [String] = []
+    }
+
+    private let board: Mutex<Board>
 
     public init(sources: [String]) {
-        for s in sources { entries[s] = Entry(name: s); order.append(s) }
+        var b = Board()
+        for s in sources { b.entries[s] = Entry(name: s); b.order.append(s) }
+        board = Mutex(b)
     }
 
     public func update(_ name: String, _ change: (inout Entry) -> Void) {
-        lock.withLock {
-            if entries[name] == nil { entries[name] = Entry(name: name); order.append(name) }
-            change(&entries[name]!)
+        board.withLock { b in
+            if b.entries[name] == nil { b.entries[name] = Entry(name: name); b.order.append(name) }
+            change(&b.entries[name]!)
         }
     }
 
-    public var all: [Entry] { lock.withLock { order.compactMap { entries[$0] } } }
+    public var all: [Entry] { board.withLock { b in b.order.compactMap { b.entries[$0] } } }
 }
