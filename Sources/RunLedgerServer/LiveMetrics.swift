@@ -1,6 +1,7 @@
 import Foundation
 import Prometheus
 import RunLedgerCore
+import Synchronization
 
 /// The metrics `/metrics` shows: counters and gauges on one `PrometheusCollectorRegistry` (with help
 /// text), rebuilt from the ledger's rollups at start and moved by each commit's change, so they never
@@ -9,24 +10,78 @@ import RunLedgerCore
 /// Histograms are rendered here rather than by swift-prometheus: its histograms can only `record`,
 /// and a run's observation must move when the run changes (its workflow is often named just after it
 /// ends) and be rebuilt exactly from stored bucket counts on restart.
-public final class LiveMetrics: @unchecked Sendable {
+public final class LiveMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
-    private let lock = NSLock()
-    /// Exact integer values of every ledger-derived series (stored units).
-    private var values: SeriesValues = [:]
-    private var counters: [SeriesKey: Counter] = [:]
-    private var gauges: [SeriesKey: Gauge] = [:]
-    private var reportErrors: [String: Counter] = [:]
-    /// The histograms' exposition, kept until a commit changes the ledger's values: building it looks
-    /// up some 5,000 series at 10k series, a fifth of a scrape, and histograms change only in `apply`.
-    private var histogramText: String?
-    /// The series exported at 0 before they first move (`ZeroSeries`); grows as commits name new
-    /// workflows. Read and written with the lock held.
-    private var zeroSeries: SeriesValues
-    /// The workflows whose series are all in `zeroSeries`.
-    private var zeroWorkflows: Set<String>
-    private lazy var outboxPending: Gauge = registry.makeGauge(
-        name: Metrics.outboxPending.name, help: Metrics.outboxPending.help)
+    private let state: Mutex<State>
+    private let outboxPending: Gauge
+
+    /// Everything a commit, a scrape or a source moves, behind one lock.
+    private struct State {
+        /// Exact integer values of every ledger-derived series (stored units).
+        var values: SeriesValues = [:]
+        var counters: [SeriesKey: Counter] = [:]
+        var gauges: [SeriesKey: Gauge] = [:]
+        var reportErrors: [String: Counter] = [:]
+        /// The histograms' exposition, kept until a commit changes the ledger's values: building it looks
+        /// up some 5,000 series at 10k series, a fifth of a scrape, and histograms change only in `apply`.
+        var histogramText: String?
+        /// The series exported at 0 before they first move (`ZeroSeries`); grows as commits name new
+        /// workflows.
+        var zeroSeries: SeriesValues
+        /// The workflows whose series are all in `zeroSeries`.
+        var zeroWorkflows: Set<String>
+
+        /// Exports at 0 every series of a workflow `values` names for the first time: the first commit
+        /// that names a workflow (a run's start, often) makes its false-failure and mismatch counters, so
+        /// that their first event is a change from 0.
+        mutating func addZeroSeries(forWorkflowsIn values: SeriesValues, _ registry: PrometheusCollectorRegistry) {
+            for key in values.keys {
+                guard let wf = ZeroSeries.workflow(of: key), !zeroWorkflows.contains(wf) else { continue }
+                zeroWorkflows.insert(wf)
+                for zero in ZeroSeries.workflow(wf) {
+                    zeroSeries[zero] = 0
+                    if self.values[zero] == nil { set(zero, 0, registry) }
+                }
+            }
+        }
+
+        mutating func reportErrorCounter(_ source: String, _ registry: PrometheusCollectorRegistry) -> Counter {
+            if let c = reportErrors[source] { return c }
+            let c = registry.makeCounter(
+                name: Metrics.reportErrors.name, labels: [("source", source)], help: Metrics.reportErrors.help)
+            reportErrors[source] = c
+            return c
+        }
+
+        /// The gauge of `spec` with these label values, made on first use.
+        mutating func gauge(_ spec: MetricSpec, _ values: [String], _ registry: PrometheusCollectorRegistry) -> Gauge {
+            let key = SeriesKey(spec.name, values)
+            if let g = gauges[key] { return g }
+            let g = registry.makeGauge(name: spec.name, labels: Array(zip(spec.labels, values)), help: spec.help)
+            gauges[key] = g
+            return g
+        }
+
+        mutating func set(_ key: SeriesKey, _ value: Int64, _ registry: PrometheusCollectorRegistry) {
+            values[key] = value
+            guard let spec = Contribution.spec(of: key), spec.type != .histogram else { return }
+            let labels = Array(zip(spec.labels, key.labels))
+            let shown = Double(value) / spec.divisor
+            switch spec.type {
+            case .gauge:
+                gauge(spec, key.labels, registry).set(shown)
+            case .counter:
+                // A counter cannot be set; re-create it at the exact total (the ledger is the truth).
+                if let old = counters[key] { registry.unregisterCounter(old) }
+                let c = registry.makeCounter(name: spec.name, labels: labels, help: spec.help)
+                // swift-prometheus traps on a negative increment; a ledger total is never below 0.
+                if spec.divisor == 1 { c.increment(by: max(0, value)) } else if shown > 0 { c.increment(by: shown) }
+                counters[key] = c
+            case .histogram:
+                break
+            }
+        }
+    }
 
     /// - Parameters:
     ///   - rollups: the ledger's sums by series.
@@ -36,53 +91,39 @@ public final class LiveMetrics: @unchecked Sendable {
     public init(
         rollups: SeriesValues, workflows: [String], sources: [String], sinks: [AlertRoute] = [], version: String
     ) {
-        zeroSeries = ZeroSeries.initial(workflows: workflows, rollups: rollups, sources: sources, sinks: sinks)
-        zeroWorkflows = ZeroSeries.workflows(in: zeroSeries)
+        let zeroSeries = ZeroSeries.initial(workflows: workflows, rollups: rollups, sources: sources, sinks: sinks)
+        var s = State(zeroSeries: zeroSeries, zeroWorkflows: ZeroSeries.workflows(in: zeroSeries))
         var initial = zeroSeries
         initial.add(rollups)
-        lock.withLock {
-            for (key, value) in initial { set(key, value) }
-        }
+        for (key, value) in initial { s.set(key, value, registry) }
+        state = Mutex(s)
         registry.makeGauge(name: Metrics.buildInfo.name, labels: [("version", version)], help: Metrics.buildInfo.help)
             .set(1.0)
+        outboxPending = registry.makeGauge(name: Metrics.outboxPending.name, help: Metrics.outboxPending.help)
         outboxPending.set(0.0)
     }
 
     /// Sets every ledger-derived series to the ledger's sums again (after a commit failed part-way, the
     /// changes of the commits before it were not reported).
     public func reset(rollups: SeriesValues) {
-        lock.withLock {
-            histogramText = nil
-            addZeroSeries(forWorkflowsIn: rollups)
-            var exact = zeroSeries
+        state.withLock { s in
+            s.histogramText = nil
+            s.addZeroSeries(forWorkflowsIn: rollups, registry)
+            var exact = s.zeroSeries
             exact.add(rollups)
-            for key in values.keys where exact[key] == nil { exact[key] = 0 }
-            for (key, value) in exact where values[key] != value { set(key, value) }
+            for key in s.values.keys where exact[key] == nil { exact[key] = 0 }
+            for (key, value) in exact where s.values[key] != value { s.set(key, value, registry) }
         }
     }
 
     /// Applies the change of one commit.
     public func apply(_ delta: SeriesValues) {
         guard !delta.isEmpty else { return }
-        lock.withLock {
-            histogramText = nil
-            addZeroSeries(forWorkflowsIn: delta)
+        state.withLock { s in
+            s.histogramText = nil
+            s.addZeroSeries(forWorkflowsIn: delta, registry)
             for (key, d) in delta where d != 0 {
-                set(key, (values[key] ?? 0).saturatingAdd(d))
-            }
-        }
-    }
-
-    /// Exports at 0 every series of a workflow `values` names for the first time: the first commit
-    /// that names a workflow (a run's start, often) makes its false-failure and mismatch counters, so
-    /// that their first event is a change from 0. Called with the lock held.
-    private func addZeroSeries(forWorkflowsIn values: SeriesValues) {
-        for key in values.keys {
-            guard let wf = ZeroSeries.workflow(of: key), !zeroWorkflows.contains(wf) else { continue }
-            zeroWorkflows.insert(wf)
-            for zero in ZeroSeries.workflow(wf) {
-                zeroSeries[zero] = 0
-                if self.values[zero] == nil { set(zero, 0) }
+                s.set(key, (s.values[key] ?? 0).saturatingAdd(d), registry)
             }
         }
     }
@@ -91,43 +132,25 @@ public final class LiveMetrics: @unchecked Sendable {
     public func setOutboxPending(_ n: Int) { outboxPending.set(Double(n)) }
 
     public func setSourceLag(_ source: String, bytes: Int64) {
-        lock.withLock { gauge(Metrics.sourceLag, [source]).set(Double(max(0, bytes))) }
+        state.withLock { $0.gauge(Metrics.sourceLag, [source], registry).set(Double(max(0, bytes))) }
     }
 
     public func setSourceUp(_ source: String, _ up: Bool) {
-        lock.withLock { gauge(Metrics.sourceUp, [source]).set(up ? 1.0 : 0.0) }
+        state.withLock { $0.gauge(Metrics.sourceUp, [source], registry).set(up ? 1.0 : 0.0) }
     }
 
     /// Exports `runledger_report_errors_total{source}` at 0 for a configured report source. Not in the
     /// ledger: a failed poll changes nothing there, so this counter starts at 0 with the process.
-    public func addReportSource(_ source: String) { lock.withLock { _ = reportErrorCounter(source) } }
+    public func addReportSource(_ source: String) { state.withLock { _ = $0.reportErrorCounter(source, registry) } }
 
     public func countReportError(_ source: String) {
-        lock.withLock { reportErrorCounter(source).increment(by: Int64(1)) }
-    }
-
-    /// Called with the lock held.
-    private func reportErrorCounter(_ source: String) -> Counter {
-        if let c = reportErrors[source] { return c }
-        let c = registry.makeCounter(
-            name: Metrics.reportErrors.name, labels: [("source", source)], help: Metrics.reportErrors.help)
-        reportErrors[source] = c
-        return c
-    }
-
-    /// The gauge of `spec` with these label values, made on first use. Called with the lock held.
-    private func gauge(_ spec: MetricSpec, _ values: [String]) -> Gauge {
-        let key = SeriesKey(spec.name, values)
-        if let g = gauges[key] { return g }
-        let g = registry.makeGauge(name: spec.name, labels: Array(zip(spec.labels, values)), help: spec.help)
-        gauges[key] = g
-        return g
+        state.withLock { $0.reportErrorCounter(source, registry).increment(by: Int64(1)) }
     }
 
     /// The current value of a series in exposition units (for tests and the landing page).
     public func value(_ key: SeriesKey) -> Double? {
-        lock.withLock {
-            guard let v = values[key], let spec = Contribution.spec(of: key) else { return nil }
+        state.withLock { s in
+            guard let v = s.values[key], let spec = Contribution.spec(of: key) else { return nil }
             return Double(v) / (key.name.hasSuffix("_bucket") || key.name.hasSuffix("_count") ? 1 : spec.divisor)
         }
     }
@@ -143,35 +166,14 @@ public final class LiveMetrics: @unchecked Sendable {
     /// Text exposition format 0.0.4. Rendered on every scrape (not cached: `registry` is public, and
     /// a metric set on it directly must show at once).
     public func render() -> String {
-        lock.withLock {
+        state.withLock { s in
             let histograms =
-                histogramText
+                s.histogramText
                 ?? [Metrics.runCost, Metrics.runTurns, Metrics.runDuration].map {
-                    Exposition.histogram($0, values)
+                    Exposition.histogram($0, s.values)
                 }.joined()
-            histogramText = histograms
+            s.histogramText = histograms
             return Exposition.sorted(registry.emitToString()) + histograms
-        }
-    }
-
-    // Called with the lock held.
-    private func set(_ key: SeriesKey, _ value: Int64) {
-        values[key] = value
-        guard let spec = Contribution.spec(of: key), spec.type != .histogram else { return }
-        let labels = Array(zip(spec.labels, key.labels))
-        let shown = Double(value) / spec.divisor
-        switch spec.type {
-        case .gauge:
-            gauge(spec, key.labels).set(shown)
-        case .counter:
-            // A counter cannot be set; re-create it at the exact total (the ledger is the truth).
-            if let old = counters[key] { registry.unregisterCounter(old) }
-            let c = registry.makeCounter(name: spec.name, labels: labels, help: spec.help)
-            // swift-prometheus traps on a negative increment; a ledger total is never below 0.
-            if spec.divisor == 1 { c.increment(by: max(0, value)) } else if shown > 0 { c.increment(by: shown) }
-            counters[key] = c
-        case .histogram:
-            break
         }
     }
 }
