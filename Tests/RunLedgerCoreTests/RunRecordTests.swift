@@ -110,7 +110,7 @@ import Testing
     }
 }
 
-/// The semantics the audit of the executor's releases asked for (README, "How values are decided").
+/// The semantics the audit of the executor's releases asked for (docs/records.md).
 @Suite struct ValueSemanticsTests {
     func fold(_ effects: [Effect]) -> RunRecord {
         var r = RunRecord(runId: "r")

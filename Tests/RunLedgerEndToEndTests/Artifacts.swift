@@ -5,7 +5,7 @@ import Foundation
 extension Paths {
     static var dashboards: URL { root.appendingPathComponent("dashboards") }
     static var alerts: URL { root.appendingPathComponent("alerts") }
-    static var readme: String { root.appendingPathComponent("README.md").path }
+    static var runbooks: String { root.appendingPathComponent("docs/runbooks.md").path }
     static let dashboardFiles = ["agent-workflows.json", "runledger-health.json"]
     /// Every rule file, as `rule_files: [alerts/*.yml]` loads them.
     static var ruleFiles: [String] {

@@ -97,14 +97,16 @@ import Testing
         }
     }
 
-    /// The README's configuration example is a valid config file: documentation that `check` accepts.
-    @Test func theReadmesConfigExampleIsValid() throws {
-        let readme = try String(contentsOf: Paths.root.appendingPathComponent("README.md"), encoding: .utf8)
-        let section = try #require(readme.range(of: "### Configuration file"))
+    /// The documented configuration example (docs/configuration.md) is a valid config file:
+    /// documentation that `check` accepts.
+    @Test func theDocumentedConfigExampleIsValid() throws {
+        let readme = try String(
+            contentsOf: Paths.root.appendingPathComponent("docs/configuration.md"), encoding: .utf8)
+        let section = try #require(readme.range(of: "## Configuration file"))
         let open = try #require(readme.range(of: "```json\n", range: section.upperBound..<readme.endIndex))
         let close = try #require(readme.range(of: "```", range: open.upperBound..<readme.endIndex))
         let dir = TempDir()
-        let path = dir.file("readme.json")
+        let path = dir.file("documented.json")
         try String(readme[open.upperBound..<close.lowerBound]).write(toFile: path, atomically: true, encoding: .utf8)
         setenv("SLACK_WEBHOOK_URL", "https://hooks.example/x", 1)
         setenv("AUTOMAGIK_API_KEY", "key", 1)

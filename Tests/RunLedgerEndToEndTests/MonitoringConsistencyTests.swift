@@ -174,17 +174,18 @@ import Testing
         #expect(check.stdout.contains("SUCCESS: \(count) rules found"), "\(check.stdout)")
     }
 
-    @Test func runbookURLsPointAtReadmeHeadings() throws {
-        let readme = try String(contentsOfFile: Paths.readme, encoding: .utf8)
-        let anchors = Set(readme.split(separator: "\n").filter { $0.hasPrefix("#") }.map(Self.githubAnchor))
-        let prefix = "https://github.com/runledger/runledger/blob/main/README.md#"
+    @Test func runbookURLsPointAtRunbookHeadings() throws {
+        let runbooks = try String(contentsOfFile: Paths.runbooks, encoding: .utf8)
+        let anchors = Set(runbooks.split(separator: "\n").filter { $0.hasPrefix("#") }.map(Self.githubAnchor))
+        let prefix = "https://github.com/runledger/runledger/blob/main/docs/runbooks.md#"
         let alerts = try RuleFile.loadAll().filter { $0.alert != nil }
         #expect(alerts.count >= 10)
         for rule in alerts {
             let url = rule.annotations?["runbook_url"] ?? ""
             #expect(url.hasPrefix(prefix), "\(rule.alert!): \(url)")
             #expect(
-                anchors.contains(String(url.dropFirst(prefix.count))), "\(rule.alert!): no README heading for \(url)")
+                anchors.contains(String(url.dropFirst(prefix.count))),
+                "\(rule.alert!): no heading in docs/runbooks.md for \(url)")
         }
     }
 

@@ -1,7 +1,7 @@
 /// The built-in profile: every metric-bearing line of the automagik "Claude Code SDK executor", from
 /// the first release with metrics (2025-06-19) to `main` (d43e7af3) and `dev` (71dececf), as the audit
 /// of its source lists them (`shared/executor-formats-audit.md`; ids such as A6 or C3 below are its
-/// rows). The README's "Executor releases" table says what is read from each release.
+/// rows). docs/executor-releases.md says what is read from each release.
 extension Profile {
     public static let automagik = Profile(
         name: "automagik",
