@@ -48,7 +48,7 @@ public final class LiveMetrics: Sendable {
         mutating func reportErrorCounter(_ source: String, _ registry: PrometheusCollectorRegistry) -> Counter {
             if let c = reportErrors[source] { return c }
             let c = registry.makeCounter(
-                name: Metrics.reportErrors.name, labels: [("source", source)], help: Metrics.reportErrors.help)
+                descriptor: .whole(Metrics.reportErrors.name, Metrics.reportErrors.help), labels: [("source", source)])
             reportErrors[source] = c
             return c
         }
@@ -57,7 +57,8 @@ public final class LiveMetrics: Sendable {
         mutating func gauge(_ spec: MetricSpec, _ values: [String], _ registry: PrometheusCollectorRegistry) -> Gauge {
             let key = SeriesKey(spec.name, values)
             if let g = gauges[key] { return g }
-            let g = registry.makeGauge(name: spec.name, labels: Array(zip(spec.labels, values)), help: spec.help)
+            let g = registry.makeGauge(
+                descriptor: .whole(spec.name, spec.help), labels: Array(zip(spec.labels, values)))
             gauges[key] = g
             return g
         }
@@ -73,7 +74,7 @@ public final class LiveMetrics: Sendable {
             case .counter:
                 // A counter cannot be set; re-create it at the exact total (the ledger is the truth).
                 if let old = counters[key] { registry.unregisterCounter(old) }
-                let c = registry.makeCounter(name: spec.name, labels: labels, help: spec.help)
+                let c = registry.makeCounter(descriptor: .whole(spec.name, spec.help), labels: labels)
                 // swift-prometheus traps on a negative increment; a ledger total is never below 0.
                 if spec.divisor == 1 { c.increment(by: max(0, value)) } else if shown > 0 { c.increment(by: shown) }
                 counters[key] = c
@@ -97,9 +98,11 @@ public final class LiveMetrics: Sendable {
         initial.add(rollups)
         for (key, value) in initial { s.set(key, value, registry) }
         state = Mutex(s)
-        registry.makeGauge(name: Metrics.buildInfo.name, labels: [("version", version)], help: Metrics.buildInfo.help)
-            .set(1.0)
-        outboxPending = registry.makeGauge(name: Metrics.outboxPending.name, help: Metrics.outboxPending.help)
+        registry.makeGauge(
+            descriptor: .whole(Metrics.buildInfo.name, Metrics.buildInfo.help), labels: [("version", version)]
+        )
+        .set(1.0)
+        outboxPending = registry.makeGauge(descriptor: .whole(Metrics.outboxPending.name, Metrics.outboxPending.help))
         outboxPending.set(0.0)
     }
 
@@ -175,6 +178,14 @@ public final class LiveMetrics: Sendable {
             s.histogramText = histograms
             return Exposition.sorted(registry.emitToString()) + histograms
         }
+    }
+}
+
+extension MetricNameDescriptor {
+    /// A metric named in full by the catalog (`agent_workflow_runs_started_total`): no namespace or unit
+    /// parts to join, so the name is the catalog's, byte for byte.
+    static func whole(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
     }
 }
 
