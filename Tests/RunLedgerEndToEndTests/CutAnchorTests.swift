@@ -7,10 +7,15 @@ import Testing
 /// Before, one cut `Background workflow NAME completed` line shifted the names of every later run by one,
 /// and a cut end line gave its burst to the next run.
 @Suite struct CutAnchorTests {
-    static let anchor = try! Regex(
-        #"Created workflow run record|Updated session .* with final status|Updated workflow_runs table for|Background workflow .* completed|Workflow .* completed via direct|Marked process|Failed to create workflow run record|Workflow execution failed for|Updated workflow run .* status to failed"#
-    )
-    static let uuid = try! Regex(#"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"#)
+    // Computed: a Regex is not Sendable, so a stored static one is shared mutable state in Swift 6.
+    static var anchor: Regex<AnyRegexOutput> {
+        try! Regex(
+            #"Created workflow run record|Updated session .* with final status|Updated workflow_runs table for|Background workflow .* completed|Workflow .* completed via direct|Marked process|Failed to create workflow run record|Workflow execution failed for|Updated workflow run .* status to failed"#
+        )
+    }
+    static var uuid: Regex<AnyRegexOutput> {
+        try! Regex(#"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"#)
+    }
     static let fields = ["workflow", "status", "cost_usd", "turns", "total_tokens", "tools", "taskgroup_error"]
 
     @Test(arguments: ["verbose", "mixed"]) func aCutLineChangesNoOtherRun(envelopes: String) throws {
@@ -35,7 +40,8 @@ import Testing
         let whole = try replay(lines, "whole")
         var cuts = 0
         var wrong: [String] = []
-        for (i, line) in lines.enumerated() where line.contains(Self.anchor) {
+        let anchor = Self.anchor, uuid = Self.uuid
+        for (i, line) in lines.enumerated() where line.contains(anchor) {
             cuts += 1
             var cut = lines
             cut[i] = String(line.prefix(line.count / 2))
@@ -45,7 +51,7 @@ import Testing
             let changed = whole.keys.filter { id in
                 Self.fields.contains { "\(whole[id]![$0] ?? "nil")" != "\(got[id]?[$0] ?? "nil")" }
             }
-            let named = Set(line.matches(of: Self.uuid).map { String(line[$0.range]) })
+            let named = Set(line.matches(of: uuid).map { String(line[$0.range]) })
             let others = changed.filter { !named.contains($0) }
             // A line that names its run (by run id) may change that run only; one that does not (an end
             // line names a record or session id, a name line nothing) may change one run, its own.

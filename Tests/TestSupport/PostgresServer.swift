@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -8,36 +9,35 @@ import Foundation
 /// on a socket in its own temporary directory. initdb takes seconds, so a test process starts one
 /// (on first use) and each test makes its own database; it is stopped and removed when the process
 /// exits, and a server left behind by a killed test process is removed by the next one.
-public final class PostgresServer {
+public final class PostgresServer: Sendable {
     public let port: Int
     public let dir: String
     /// Seconds from initdb to accepting connections.
     public let startSeconds: Double
     private let bin: String
-    private var stopped = false
+    private let stopped = Atomic<Bool>(false)
 
     /// A role that must give its password (scram-sha-256 over TCP); every other role is trusted.
     public static let passwordRole = "runledger_secret"
 
-    private static let lock = NSLock()
-    private static var current: PostgresServer?
-    private static var setupFailure: String?
+    /// The test process's server, or why setting it up failed: one for the process, under one lock.
+    private static let state = Mutex<(server: PostgresServer?, failure: String?)>((nil, nil))
 
     /// The test process's server. A failed setup is not tried again by every test.
     public static func shared() throws -> PostgresServer {
-        lock.lock()
-        defer { lock.unlock() }
-        if let current { return current }
-        if let setupFailure { throw SetupError(setupFailure) }
-        do {
-            removeLeftovers()
-            let server = try PostgresServer()
-            current = server
-            atexit { PostgresServer.current?.stop() }
-            return server
-        } catch {
-            setupFailure = "\(error)"
-            throw error
+        try state.withLock { state throws -> PostgresServer in
+            if let server = state.server { return server }
+            if let failure = state.failure { throw SetupError(failure) }
+            do {
+                removeLeftovers()
+                let server = try PostgresServer()
+                state.server = server
+                atexit { PostgresServer.state.withLock { $0.server }?.stop() }
+                return server
+            } catch {
+                state.failure = "\(error)"
+                throw error
+            }
         }
     }
 
@@ -123,8 +123,8 @@ public final class PostgresServer {
     /// `pg_ctl stop -m immediate` (SIGQUIT: the test runner's children may not see SIGTERM), then
     /// SIGKILL if it is still up, and the directory removed.
     public func stop() {
-        guard !stopped else { return }
-        stopped = true
+        // Once: the atexit hook and a test may both ask.
+        guard !stopped.exchange(true, ordering: .relaxed) else { return }
         Self.stopServer(dir: dir, bin: bin)
     }
 
