@@ -49,8 +49,7 @@ public final class Follower {
 
     public init(
         patterns: [String], journals: [JournalSelection] = [], journalStart: JournalIngest.Start = .end,
-        ledger: any LedgerStore,
-        options: FileIngest.Options
+        ledger: any LedgerStore, options: FileIngest.Options
     ) {
         self.patterns = patterns
         self.journalSelections = journals
