@@ -45,7 +45,7 @@ public final class FileIngest {
     /// name given, or else the one `sourceName(for:)` finds when the file is opened.
     public private(set) var sourceName: String
     private let nameGiven: Bool
-    private let ledger: Ledger
+    private let ledger: any LedgerStore
     private let options: Options
     private var file: (any ByteSource)?
     private var ingestor: Ingestor?
@@ -63,7 +63,7 @@ public final class FileIngest {
         return notices
     }
 
-    public init(path: String, sourceName: String? = nil, ledger: Ledger, options: Options = Options()) {
+    public init(path: String, sourceName: String? = nil, ledger: any LedgerStore, options: Options = Options()) {
         self.path = path
         self.sourceName = sourceName ?? Self.canonicalName(path)
         nameGiven = sourceName != nil
@@ -235,8 +235,8 @@ public final class FileIngest {
             commitLines: options.batchLines, sinceCommit: ingestor.linesSinceCommit, chunkBytes: options.chunkBytes,
             queuedLines: options.readAheadLines)
         var processed = splitter.consumed
-        ledger.setPageCache(kib: 32 * 1024)
-        defer { ledger.setPageCache(kib: 2000) }
+        ledger.setCatchingUp(true)
+        defer { ledger.setCatchingUp(false) }
         do {
             while let batch = pipeline.next() {
                 var first = 0

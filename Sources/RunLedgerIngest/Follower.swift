@@ -33,7 +33,7 @@ public final class Follower {
     private let patterns: [String]
     private let journalSelections: [JournalSelection]
     private let journalStart: JournalIngest.Start
-    private let ledger: Ledger
+    private let ledger: any LedgerStore
     private let options: FileIngest.Options
     private let waiter = ChangeWaiter()
     private var files: [String: FileIngest] = [:]
@@ -48,8 +48,8 @@ public final class Follower {
     public var fallbackMs: Int32 = 100
 
     public init(
-        patterns: [String], journals: [JournalSelection] = [], journalStart: JournalIngest.Start = .end, ledger: Ledger,
-        options: FileIngest.Options
+        patterns: [String], journals: [JournalSelection] = [], journalStart: JournalIngest.Start = .end,
+        ledger: any LedgerStore, options: FileIngest.Options
     ) {
         self.patterns = patterns
         self.journalSelections = journals

@@ -6,7 +6,7 @@ import RunLedgerStore
 /// of every ledger-derived series (for the live `/metrics`).
 public final class Ingestor {
     public let source: String
-    public var ledger: Ledger { writer.ledger }
+    public var ledger: any LedgerStore { writer.ledger }
     private let extractor: Extractor
     private let correlator: Correlator
     private let writer: LedgerFold
@@ -16,7 +16,7 @@ public final class Ingestor {
     public var lastProblem: String? { writer.fold.lastProblem }
 
     public init(
-        source: String, ledger: Ledger, profile: Profile, envelopes: EnvelopeParser, maxLineBytes: Int,
+        source: String, ledger: any LedgerStore, profile: Profile, envelopes: EnvelopeParser, maxLineBytes: Int,
         correlator state: CorrelatorState, fileRun: String? = nil, toolCap: Int = 64, workflowCap: Int = 64,
         knownWorkflows: [String] = [], alerting: Alerting = Alerting()
     ) throws {

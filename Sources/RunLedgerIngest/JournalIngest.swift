@@ -12,7 +12,7 @@ public final class JournalIngest {
 
     public let selection: JournalSelection
     public var sourceName: String { selection.name }
-    private let ledger: Ledger
+    private let ledger: any LedgerStore
     private let options: FileIngest.Options
     private let start: Start
     private var journal: JournalSource?
@@ -24,7 +24,7 @@ public final class JournalIngest {
     private var cursor: String?
     public private(set) var notices: [String] = []
 
-    public init(selection: JournalSelection, ledger: Ledger, options: FileIngest.Options, start: Start) {
+    public init(selection: JournalSelection, ledger: any LedgerStore, options: FileIngest.Options, start: Start) {
         self.selection = selection
         self.ledger = ledger
         self.options = options

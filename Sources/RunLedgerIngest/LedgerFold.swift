@@ -5,7 +5,7 @@ import RunLedgerStore
 /// commits each batch in one transaction (runs, unattributed facts, rollups, alerts, the position).
 /// The log's ingestor, the report pollers and the stall watch each own one.
 public final class LedgerFold {
-    public let ledger: Ledger
+    public let ledger: any LedgerStore
     /// Mutated in place by the owner (`fold.add…`); `commit` takes its batch.
     public var fold: RunFold
     private let lookup: LedgerRunLookup
@@ -14,7 +14,7 @@ public final class LedgerFold {
     /// `knownWorkflows`: the workflows that always get a label of their own (the profile's and the
     /// configuration's); the other labels start from those the ledger's rollups already use.
     public init(
-        source: String, ledger: Ledger, knownWorkflows: [String], toolCap: Int = 64, workflowCap: Int = 64,
+        source: String, ledger: any LedgerStore, knownWorkflows: [String], toolCap: Int = 64, workflowCap: Int = 64,
         alerting: Alerting = Alerting()
     ) throws {
         self.ledger = ledger
@@ -46,13 +46,13 @@ public final class LedgerFold {
 }
 
 /// Reads a run from the ledger for the fold. The first read of a batch takes the ledger's writer lock,
-/// held to the commit (see `Ledger.writer`): no other writer may change a run between the read its
+/// held to the commit (see `LedgerStore.writer`): no other writer may change a run between the read its
 /// change is computed from and the commit that writes it.
 final class LedgerRunLookup: RunLookup {
-    private let ledger: Ledger
+    private let ledger: any LedgerStore
     private var holdsWriter = false
 
-    init(ledger: Ledger) { self.ledger = ledger }
+    init(ledger: any LedgerStore) { self.ledger = ledger }
 
     func run(_ id: String) throws -> RunRecord? {
         if !holdsWriter {

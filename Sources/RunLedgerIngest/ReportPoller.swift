@@ -8,7 +8,7 @@ import RunLedgerStore
 /// problem for the caller to log and count; it never raises a mismatch by itself.
 public final class ReportPoller {
     public let source: any ReportSource
-    private let ledger: Ledger
+    private let ledger: any LedgerStore
     /// Folds the reports into the runs they name and commits them with what they raise.
     private let writer: LedgerFold
     /// What one poll did: the series change, and why runs were left unread (if any).
@@ -17,7 +17,7 @@ public final class ReportPoller {
         public var problem: String?
     }
 
-    public init(source: any ReportSource, ledger: Ledger, options: FileIngest.Options) throws {
+    public init(source: any ReportSource, ledger: any LedgerStore, options: FileIngest.Options) throws {
         self.source = source
         self.ledger = ledger
         writer = try LedgerFold(

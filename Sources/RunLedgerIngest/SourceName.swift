@@ -30,7 +30,9 @@ extension FileIngest {
     /// it; else the name of a position saved for this very file under another spelling (a symlink to
     /// it, an older ledger's relative path from another directory); else, for a file new to the
     /// ledger, its canonical name. `file` is the file open at `path`, if it is there.
-    public static func sourceName(for path: String, file: (any ByteSource)? = nil, ledger: Ledger) throws -> String {
+    public static func sourceName(for path: String, file: (any ByteSource)? = nil, ledger: any LedgerStore) throws
+        -> String
+    {
         let canonical = canonicalName(path)
         guard path != "-" else { return path }
         if try ledger.hasPosition(canonical) { return canonical }
@@ -41,7 +43,7 @@ extension FileIngest {
 
     /// A position saved under another name for the file `file` is now: same device, inode and first
     /// bytes, and not ahead of its end.
-    private static func savedName(of file: any ByteSource, ledger: Ledger) throws -> String? {
+    private static func savedName(of file: any ByteSource, ledger: any LedgerStore) throws -> String? {
         let here = file.identity(fingerprintLength: 0)
         for name in try ledger.positionNames(device: here.device, inode: here.inode) {
             guard let saved = try ledger.position(of: name), let id = FileIdentity(saved.identity), file.matches(id),

@@ -4,12 +4,12 @@ import RunLedgerStore
 /// Marks running runs that went quiet for the stall threshold (`StallDetector`), by the log's clock;
 /// the mark and its `stalled_run` alert commit together, like every other fact.
 public final class StallWatch {
-    private let ledger: Ledger
+    private let ledger: any LedgerStore
     private let alerting: Alerting
     /// Folds the stall marks and commits them (and their alerts) like any other fact.
     private let writer: LedgerFold
 
-    public init(ledger: Ledger, options: FileIngest.Options) throws {
+    public init(ledger: any LedgerStore, options: FileIngest.Options) throws {
         self.ledger = ledger
         alerting = options.alerting
         writer = try LedgerFold(

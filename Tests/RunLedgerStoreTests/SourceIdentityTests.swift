@@ -23,17 +23,18 @@ import Testing
         return (dir, log, spellings)
     }
 
-    func readOnce(_ path: String, _ ledger: Ledger) throws {
+    func readOnce(_ path: String, _ ledger: any LedgerStore) throws {
         let ingest = FileIngest(path: path, ledger: ledger, options: utcOptions())
         try ingest.open()
         try ingest.readAvailable()
     }
 
-    @Test func replayUnderAnotherSpellingReadsNothingTwice() throws {
+    @Test(arguments: StoreKind.allCases)
+    func replayUnderAnotherSpellingReadsNothingTwice(store: StoreKind) throws {
         let (dir, log, spellings) = try sample()
         let once = try Ledger(path: dir.file("once.db"))
         try readOnce(log, once)
-        let ledger = try Ledger(path: dir.file("l.db"))
+        let ledger = try store.make(dir.file("l.db"))
         for path in [log] + spellings { try readOnce(path, ledger) }
         let (runs, rollups) = try snapshot(ledger)
         let expected = try snapshot(once)
@@ -43,12 +44,13 @@ import Testing
         let lines = rollups.filter { $0.key.hasPrefix(Metrics.lines.name) }
         #expect(lines.values.reduce(0, +) == 918)
         #expect(lines.keys.allSatisfy { $0.contains(log) })
-        #expect(try ledger.positions().map(\.source) == [log])
+        #expect(try store.sources(ledger) == [log])
     }
 
-    @Test func aSymlinkFollowedBesideItsTargetIsReadOnce() throws {
+    @Test(arguments: StoreKind.allCases)
+    func aSymlinkFollowedBesideItsTargetIsReadOnce(store: StoreKind) throws {
         let (dir, log, spellings) = try sample()
-        let ledger = try Ledger(path: dir.file("l.db"))
+        let ledger = try store.make(dir.file("l.db"))
         let follower = Follower(patterns: [log] + spellings, ledger: ledger, options: utcOptions())
         var notices: [String] = []
         follower.pass { notices += $0.notices }
@@ -69,9 +71,10 @@ import Testing
 
     /// Ledgers written before positions were found by identity saved them under the path as given,
     /// relative to wherever the command ran: they resume, under that name, whatever the spelling now.
-    @Test func aPositionSavedUnderAnOldSpellingStillResumes() throws {
+    @Test(arguments: StoreKind.allCases)
+    func aPositionSavedUnderAnOldSpellingStillResumes(store: StoreKind) throws {
         let (dir, log, spellings) = try sample()
-        let ledger = try Ledger(path: dir.file("l.db"))
+        let ledger = try store.make(dir.file("l.db"))
         let old = FileIngest(path: log, sourceName: "logs/x.log", ledger: ledger, options: utcOptions())
         try old.open()
         try old.readAvailable()
@@ -80,7 +83,7 @@ import Testing
         let after = try snapshot(ledger)
         #expect(after.runs == before.runs)
         #expect(after.rollups == before.rollups)
-        #expect(try ledger.positions().map(\.source) == ["logs/x.log"])
+        #expect(try store.sources(ledger) == ["logs/x.log"])
     }
 
     /// A deleted file's inode may be reused by a new file: when the saved fingerprint is empty (the

@@ -50,8 +50,19 @@ func replay(_ path: String, into db: String, options: FileIngest.Options = utcOp
     return ledger
 }
 
-func snapshot(_ ledger: Ledger) throws -> (runs: String, rollups: [String: Int64]) {
-    let runs = RunView.json(try ledger.runs())
+/// Reads `source` to its end into `store` (any `LedgerStore`) through a new `FileIngest`, as `replay` does.
+func replay(
+    _ path: String, into store: any LedgerStore, options: FileIngest.Options = utcOptions(), source: String = "log"
+)
+    throws
+{
+    let ingest = FileIngest(path: path, sourceName: source, ledger: store, options: options)
+    try ingest.open()
+    try ingest.readAvailable()
+}
+
+func snapshot(_ ledger: any LedgerStore) throws -> (runs: String, rollups: [String: Int64]) {
+    let runs = RunView.json(try ledger.runs(RunQuery()))
     var rollups: [String: Int64] = [:]
     for (k, v) in try ledger.rollups() where v != 0 { rollups[k.encoded] = v }
     return (runs, rollups)

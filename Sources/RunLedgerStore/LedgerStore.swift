@@ -1,0 +1,62 @@
+import Foundation
+import RunLedgerCore
+
+/// What the ingest path (`Ingestor`, `LedgerFold`, `FileIngest`, `JournalIngest`, `ReportPoller`,
+/// `StallWatch`) needs of a ledger, and nothing else: a second backend implements this and the ingest
+/// types run on it unchanged (issue 14). The SQLite `Ledger` is the first implementation; the reads
+/// behind the HTTP API and the commands (run filters, counts, the outbox) stay on `Ledger` for now
+/// (docs/ledger-store.md).
+///
+/// A class protocol: the writer lock and the batch a commit applies belong to one shared ledger, not
+/// to a copy of it.
+public protocol LedgerStore: AnyObject {
+    // MARK: The fold's state
+
+    /// One run by id: what the fold reads on a run's first touch in a batch (nil: the ledger has none).
+    func run(_ id: String) throws -> RunRecord?
+    /// Every ledger-derived series and its value: the fold's labels start from the ones in use.
+    func rollups() throws -> SeriesValues
+
+    // MARK: Sources
+
+    /// The position saved for `source`, with the correlator's state at that point.
+    func position(of source: String) throws -> SourcePosition?
+    /// Whether a position is saved under `source` (a cheaper `position(of:) != nil`).
+    func hasPosition(_ source: String) throws -> Bool
+    /// The sources whose saved file identity is on device `device`, inode `inode`, by name: a file read
+    /// before under another spelling of its path (`FileIngest.sourceName(for:)`).
+    func positionNames(device: UInt64, inode: UInt64) throws -> [String]
+
+    // MARK: Writing
+
+    /// Writes a batch atomically: its runs, unattributed facts, rollup delta, alerts (each dedup key
+    /// once, with a delivery per route that accepts it) and position all land, or none does.
+    func commit(_ batch: LedgerBatch) throws
+    /// One writer at a time among this process's users of the ledger: the fold takes it on a batch's
+    /// first read of a run and releases it after the commit, so two folds never write back a stale
+    /// copy of a run. Recursive: one thread may hold several folds' batches open. (The single
+    /// `LedgerWriter`, issue 14's next step, removes it.)
+    var writer: NSRecursiveLock { get }
+    /// A long catch-up read is starting (true) or over (false); a store may size its caches for it.
+    func setCatchingUp(_ on: Bool)
+
+    // MARK: What the report pollers and the stall watch look at
+
+    /// Ended runs, most recently ended first (then by run id, descending), each with its report from
+    /// `source` (nil when it has none); `unreportedOnly` leaves out the runs that have one.
+    func endedRuns(reportedBy source: String, unreportedOnly: Bool) throws -> [(runId: String, report: Report?)]
+    /// Runs by status, flag and count, oldest written first unless `newestFirst`.
+    func runs(_ query: RunQuery) throws -> [RunRecord]
+    /// The latest start or end time among the runs written last (where the log's clock stood), if any.
+    func latestRunTimeMs() throws -> Int64?
+}
+
+extension LedgerStore {
+    public func hasPosition(_ source: String) throws -> Bool { try position(of: source) != nil }
+    public func setCatchingUp(_ on: Bool) {}
+}
+
+extension Ledger: LedgerStore {
+    /// A larger page cache while it lasts, SQLite's default after (why: `setPageCache`).
+    public func setCatchingUp(_ on: Bool) { setPageCache(kib: on ? 32 * 1024 : 2000) }
+}

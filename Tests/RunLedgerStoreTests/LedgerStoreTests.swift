@@ -1,0 +1,129 @@
+import Foundation
+import RunLedgerCore
+import RunLedgerIngest
+import RunLedgerStore
+import Testing
+
+/// The ingest path on a second backend (`InMemoryLedgerStore`): whatever the store, the same log,
+/// reports and stall marks make the same ledger, byte for byte, as the SQLite one. A store that lost
+/// a correlator state, a run's earlier facts, a rollup or an alert's dedup would differ here.
+/// Which store an ingest test runs on (`@Test(arguments: StoreKind.allCases)`).
+enum StoreKind: CaseIterable, CustomTestStringConvertible {
+    case sqlite, inMemory
+
+    /// A new store; `path` is the SQLite ledger's file.
+    func make(_ path: String) throws -> any LedgerStore {
+        switch self {
+        case .sqlite: try Ledger(path: path)
+        case .inMemory: InMemoryLedgerStore()
+        }
+    }
+
+    /// The sources with a saved position, by name (not a `LedgerStore` operation: the ingest path
+    /// never lists them).
+    func sources(_ store: any LedgerStore) throws -> [String] {
+        if let ledger = store as? Ledger { return try ledger.positions().map(\.source) }
+        return try #require(store as? InMemoryLedgerStore).positionsBySource.keys.sorted()
+    }
+
+    var testDescription: String { self == .sqlite ? "SQLite" : "in memory" }
+}
+
+@Suite struct LedgerStoreTests {
+    /// Small batches, so that runs are read back from the store by later batches; `pipelined`: through
+    /// the reader thread (`ExtractionPipeline`), as a long catch-up is.
+    func options(pipelined: Bool = false) -> FileIngest.Options {
+        var o = utcOptions(batchLines: 50)
+        if pipelined { o.pipelineBytes = 0 }
+        return o
+    }
+
+    @Test(arguments: [false, true])
+    func theSampleReadIntoMemoryMakesTheLedgerSQLiteHolds(pipelined: Bool) throws {
+        let dir = TempDir()
+        let sqlite = try replay(Fixture.sampleLog, into: dir.file("l.db"), options: options(pipelined: pipelined))
+        let memory = InMemoryLedgerStore()
+        try replay(Fixture.sampleLog, into: memory, options: options(pipelined: pipelined))
+        let (expected, got) = (try snapshot(sqlite), try snapshot(memory))
+        #expect(try sqlite.runCount() > 0)
+        #expect(memory.commits > 1)
+        #expect(got.runs == expected.runs)
+        #expect(got.rollups == expected.rollups)
+        let saved = try #require(try sqlite.position(of: "log"))
+        #expect(try memory.position(of: "log") == saved)
+        #expect(memory.unattributed.count == (try sqlite.unattributedCount()))
+    }
+
+    /// Exactly once on the in-memory store: the log arrives in uneven pieces (some ending mid-line, some
+    /// mid-burst) and each piece is read by a new `FileIngest`, which resumes from the position and
+    /// correlator state the store saved; the end equals one uninterrupted SQLite pass.
+    @Test func resumingFromTheStoresSavedPositionsEqualsOneSQLitePass() throws {
+        let dir = TempDir()
+        let once = try snapshot(try replay(Fixture.sampleLog, into: dir.file("once.db"), options: options()))
+        let bytes = Array(try String(contentsOfFile: Fixture.sampleLog, encoding: .utf8).utf8)
+        let growing = dir.file("growing.log")
+        #expect(FileManager.default.createFile(atPath: growing, contents: nil))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: growing))
+        let memory = InMemoryLedgerStore()
+        var (written, step, restarts) = (0, 1, 0)
+        while written < bytes.count {
+            let piece = bytes[written..<min(bytes.count, written + 997 * step)]
+            handle.write(Data(piece))
+            written += piece.count
+            step = step % 7 + 1
+            try replay(growing, into: memory, options: utcOptions(batchLines: 5))
+            restarts += 1
+        }
+        try handle.close()
+        let pieces = try snapshot(memory)
+        #expect(restarts > 40)
+        #expect(pieces.runs == once.runs)
+        #expect(pieces.rollups == once.rollups)
+        #expect(try memory.position(of: "log")?.offset == Int64(bytes.count))
+    }
+
+    /// The report poller (the sample's executor database) and the stall watch on the in-memory store:
+    /// the same reports, mismatches, stall marks and alerts (each once, to the sinks its route accepts).
+    @Test func reportsAndStallMarksFoldIntoMemoryAsIntoSQLite() throws {
+        let dir = TempDir()
+        // Every run of the sample (23 s of log) ends: one more starts 22 s before the end and stays quiet.
+        let log = dir.file("x.log")
+        let quiet =
+            "2025-06-19 18:00:01,000 - src.agents.claude_code.agent - INFO - 📝 \u{1B}[92mCreated workflow run"
+            + " record db-quiet for run_id quiet-run\u{1B}[0m\n"
+        let sample = try String(contentsOfFile: Fixture.sampleLog, encoding: .utf8)
+        #expect(FileManager.default.createFile(atPath: log, contents: Data((sample + quiet).utf8)))
+        func ingest(into store: any LedgerStore) throws {
+            var o = options()
+            // A fresh clock each: the log's clock is shared by whatever is handed the same options.
+            o.alerting = Alerting(
+                routes: [AlertRoute(sink: "all"), AlertRoute(sink: "stalls", kinds: [.stalledRun])],
+                stall: StallDetector(afterMs: 10_000))
+            try replay(log, into: store, options: o)
+            let reports = DatabaseReports(location: .sqlite(path: Fixture.executorDB))
+            #expect(try ReportPoller(source: reports, ledger: store, options: o).pollOnce().problem == nil)
+            // At a fixed instant (18:00:30): the log's clock moves on with the host's between two stores.
+            try StallWatch(ledger: store, options: o).checkOnce(nowMs: 1_750_356_030_000)
+        }
+        let sqlite = try Ledger(path: dir.file("l.db"))
+        try ingest(into: sqlite)
+        let memory = InMemoryLedgerStore()
+        try ingest(into: memory)
+
+        let runs = try sqlite.runs()
+        #expect(runs.contains { !$0.reported.isEmpty })
+        #expect(runs.filter(\.isStalled).map(\.runId) == ["quiet-run"])
+        let (expected, got) = (try snapshot(sqlite), try snapshot(memory))
+        #expect(got.runs == expected.runs)
+        #expect(got.rollups == expected.rollups)
+        let deliveries = try sqlite.allDeliveries()
+        #expect(deliveries.contains { $0.sink == "stalls" })
+        #expect(
+            Set(memory.outbox.flatMap { o in o.sinks.map { "\(o.alert.dedupKey) → \($0)" } })
+                == Set(deliveries.map { "\($0.alert.dedupKey) → \($0.sink)" }))
+        let alerts = Dictionary(deliveries.map { ($0.alert.dedupKey, $0.alert) }, uniquingKeysWith: { a, _ in a })
+        #expect(memory.outbox.count == alerts.count)
+        #expect(
+            Dictionary(memory.outbox.map { ($0.alert.dedupKey, $0.alert) }, uniquingKeysWith: { a, _ in a }) == alerts)
+    }
+}
