@@ -12,7 +12,7 @@ LISTEN ?= 127.0.0.1:9477
 DB ?= data/runledger.db
 SOURCE ?= examples/executor.log
 
-.PHONY: all deps build test test-fast rules lint run format clean bench fuzz
+.PHONY: all deps build test test-fast rules lint run format clean bench bench-micro bench-micro-update fuzz
 
 all: build
 
@@ -63,6 +63,19 @@ bench: deps
 	  || { echo "make: could not install$$missing (run as root, or install them yourself)"; exit 1; }; fi
 	$(SWIFT) build -c release
 	bench/bench.sh
+	$(MAKE) bench-micro
+
+# Micro-benchmarks of Extractor and Correlator (package-benchmark, in the separate package Benchmarks/, so that
+# this package's build never pulls it in): prints the figures, then fails if a benchmark's mallocs differ from
+# Benchmarks/Thresholds/ (docs/micro-benchmarks.md). `make bench-micro-update` records new ones after a change
+# that is meant to move them.
+bench-micro:
+	cd Benchmarks && $(SWIFT) package benchmark --no-progress
+	cd Benchmarks && $(SWIFT) package benchmark thresholds check --no-progress
+
+bench-micro-update:
+	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark thresholds update --no-progress
+	python3 Benchmarks/keep-mallocs.py Benchmarks/Thresholds/*.p90.json
 
 # The seeded mutation fuzzer (Tests/RunLedgerStoreTests/FuzzTests.swift) for longer than `make test` runs
 # it: FUZZ_ITERATIONS mutated real lines (default 20 million, about three minutes), seeded from the clock unless

@@ -9,7 +9,9 @@ let package = Package(
     name: "runledger",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "runledger", targets: ["runledger"])
+        .executable(name: "runledger", targets: ["runledger"]),
+        // For Benchmarks/ (its own package, so that package-benchmark never enters this one's build).
+        .library(name: "RunLedgerCore", targets: ["RunLedgerCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
