@@ -7,11 +7,9 @@ import RunLedgerStore
 extension HTTPServer {
     static func addPages(to router: Router<BasicRequestContext>, _ state: ServerState) {
         router.get("/") { _, _ -> Response in
-            do {
+            await page {
                 let facts = try await state.ledger.read { try LandingPage.Facts.read($0) }
                 return html(.ok, LandingPage.html(state: state, facts: facts))
-            } catch {
-                return html(.serviceUnavailable, Pages.missing("The ledger cannot be read: \(error)"))
             }
         }
         router.get("/runs") { request, _ -> Response in
@@ -28,7 +26,7 @@ extension HTTPServer {
                     counts: Ledger.RunCounts(), error: "\(error)")
                 return html(.badRequest, page)
             }
-            do {
+            return await Self.page {
                 let body = try await state.ledger.read { ledger in
                     let (runs, next) = try ledger.runs(filter, page: page)
                     return RunPages.list(
@@ -36,20 +34,23 @@ extension HTTPServer {
                         error: nil)
                 }
                 return html(.ok, body)
-            } catch {
-                return html(.serviceUnavailable, Pages.missing("The ledger cannot be read: \(error)"))
             }
         }
         router.get("/runs/:id") { _, context -> Response in
             let id = context.parameters.get("id") ?? ""
-            do {
+            return await page {
                 guard let body = try await state.ledger.read({ try $0.run(id).map(RunPages.run) }) else {
                     return html(.notFound, Pages.missing("No run \(id) in the ledger."))
                 }
                 return html(.ok, body)
-            } catch {
-                return html(.serviceUnavailable, Pages.missing("The ledger cannot be read: \(error)"))
             }
+        }
+    }
+
+    /// A page built from ledger reads, or a 503 saying why the ledger could not be read.
+    private static func page(_ build: () async throws -> Response) async -> Response {
+        do { return try await build() } catch {
+            return html(.serviceUnavailable, Pages.missing("The ledger cannot be read: \(error)"))
         }
     }
 

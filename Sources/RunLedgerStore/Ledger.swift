@@ -38,19 +38,13 @@ public struct LedgerBatch: Sendable {
     }
 }
 
-/// Filters for listing runs.
+/// The runs the stall watch looks at (and the tests' snapshots): by status, oldest written first. Lists
+/// for people and the API take a `RunFilter` (`Ledger+RunFilter.swift`).
 public struct RunQuery: Sendable {
     public var status: RunStatus?
-    public var flaggedOnly = false
-    public var limit: Int?
-    /// Newest first (the landing page and the API); oldest first for `runs`.
-    public var newestFirst = false
 
-    public init(status: RunStatus? = nil, flaggedOnly: Bool = false, limit: Int? = nil, newestFirst: Bool = false) {
+    public init(status: RunStatus? = nil) {
         self.status = status
-        self.flaggedOnly = flaggedOnly
-        self.limit = limit
-        self.newestFirst = newestFirst
     }
 }
 
@@ -314,10 +308,8 @@ public final class Ledger {
         var conditions: [String] = []
         var values: [SQLValue] = []
         if let s = q.status { conditions.append("status = ?"); values.append(.text(s.rawValue)) }
-        if q.flaggedOnly { conditions.append("flagged = 1") }
         if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
-        sql += q.newestFirst ? " ORDER BY rowid DESC" : " ORDER BY rowid"
-        if let limit = q.limit { sql += " LIMIT \(max(0, limit))" }
+        sql += " ORDER BY rowid"
         var out: [RunRecord] = []
         try db.prepare(sql).query(values) { row in
             out.append(try record(row, 0))

@@ -45,7 +45,7 @@ public protocol LedgerStore: AnyObject {
     /// Ended runs, most recently ended first (then by run id, descending), each with its report from
     /// `source` (nil when it has none); `unreportedOnly` leaves out the runs that have one.
     func endedRuns(reportedBy source: String, unreportedOnly: Bool) throws -> [(runId: String, report: Report?)]
-    /// Runs by status, flag and count, oldest written first unless `newestFirst`.
+    /// Runs by status, oldest written first.
     func runs(_ query: RunQuery) throws -> [RunRecord]
     /// The latest start or end time among the runs written last (where the log's clock stood), if any.
     func latestRunTimeMs() throws -> Int64?

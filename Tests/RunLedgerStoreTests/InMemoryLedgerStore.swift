@@ -79,9 +79,6 @@ final class InMemoryLedgerStore: LedgerStore {
     func runs(_ query: RunQuery) throws -> [RunRecord] {
         var out = order.compactMap { runsById[$0] }
         if let status = query.status { out = out.filter { $0.currentStatus == status } }
-        if query.flaggedOnly { out = out.filter(\.isFlagged) }
-        if query.newestFirst { out.reverse() }
-        if let limit = query.limit { out = Array(out.prefix(max(0, limit))) }
         return out
     }
 

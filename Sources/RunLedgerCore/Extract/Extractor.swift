@@ -279,7 +279,9 @@ public final class Extractor {
                     detail = ValueLimits.clipped(e, maxBytes: ValueLimits.errorBytes)
                 }
                 out.effects.append(.autoCommit(outcome, detail: detail))
-            case .succeeded(let n): out.effects.append(.succeeded(text(n) == "True" || text(n) == "true"))
+            case .succeeded(let n):
+                let said = text(n)
+                out.effects.append(.succeeded(said == "True" || said == "true"))
             case .workflowSessionFile(let n):
                 let file = text(n)
                 guard file.hasSuffix(".log"), let sep = file.lastIndex(of: "_"), sep > file.startIndex else {
