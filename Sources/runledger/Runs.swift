@@ -64,11 +64,6 @@ struct Runs: AsyncParsableCommand {
         return out
     }
 
-    private static let optionNames = [
-        "false_failure": "--false-failure", "mismatch": "--mismatch", "workflow": "--workflow",
-        "status": "--status", "since": "--since", "until": "--until", "q": "--q", "limit": "--limit",
-    ]
-
     func run() async throws {
         try await reportingFailures {
             let filter: RunFilter
@@ -78,9 +73,11 @@ struct Runs: AsyncParsableCommand {
             } catch {
                 // The filter's errors name query parameters; say the option the user typed.
                 let text = "\(error)"
-                guard let (name, value) = pairs.first(where: { text.hasPrefix($0.name + " ") }),
-                    let option = Self.optionNames[name]
-                else { throw Failure(text) }
+                // Each option is its parameter's name with dashes (`false_failure` is `--false-failure`).
+                guard let (name, value) = pairs.first(where: { text.hasPrefix($0.name + " ") }) else {
+                    throw Failure(text)
+                }
+                let option = "--" + name.replacingOccurrences(of: "_", with: "-")
                 throw Failure("\(option) \(value): \(text.dropFirst(name.count + 1))")
             }
             let ledger = try Ledger(path: db, readOnly: true)
