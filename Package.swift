@@ -47,7 +47,10 @@ let package = Package(
         // Source -> extract -> correlate -> ledger, committed with the source position.
         .target(
             name: "RunLedgerIngest",
-            dependencies: ["RunLedgerCore", "RunLedgerStore", "RunLedgerSources", "RunLedgerHTTP"],
+            dependencies: [
+                "RunLedgerCore", "RunLedgerStore", "RunLedgerSources", "RunLedgerHTTP",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: languageMode
         ),
         // HTTP client through libcurl (alert delivery, the executor's status API) and secret references.
@@ -99,6 +102,7 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: languageMode
         ),

@@ -45,7 +45,8 @@ public final class FileIngest {
     /// name given, or else the one `sourceName(for:)` finds when the file is opened.
     public private(set) var sourceName: String
     private let nameGiven: Bool
-    private let ledger: any LedgerStore
+    private let writer: LedgerWriter
+    private var store: any LedgerStore { writer.store }
     private let options: Options
     private var file: (any ByteSource)?
     private var ingestor: Ingestor?
@@ -63,11 +64,11 @@ public final class FileIngest {
         return notices
     }
 
-    public init(path: String, sourceName: String? = nil, ledger: any LedgerStore, options: Options = Options()) {
+    public init(path: String, sourceName: String? = nil, writer: LedgerWriter, options: Options = Options()) {
         self.path = path
         self.sourceName = sourceName ?? Self.canonicalName(path)
         nameGiven = sourceName != nil
-        self.ledger = ledger
+        self.writer = writer
         self.options = options
     }
 
@@ -78,16 +79,14 @@ public final class FileIngest {
 
     /// Opens the file and resumes from the saved position when it is the same file. When the file was
     /// rotated while RunLedger was not running, the old file is looked for under another name in the
-    /// same directory (`x.log.1`) and its unread tail is read first; returns what that committed.
-    @discardableResult
-    public func open() throws -> SeriesValues {
+    /// same directory (`x.log.1`) and its unread tail is read first.
+    public func open() throws {
         let f = try openByteSource(path, followingStdin: options.following)
         var start: Int64 = 0
         var state = CorrelatorState()
-        var changes: SeriesValues = [:]
         lines = 0
-        if !nameGiven { sourceName = try Self.sourceName(for: path, file: f, ledger: ledger) }
-        if let saved = try ledger.position(of: sourceName) {
+        if !nameGiven { sourceName = try Self.sourceName(for: path, file: f, ledger: store) }
+        if let saved = try store.position(of: sourceName) {
             // The executor's stream goes on in a rotated or truncated file: keep the correlator's memory
             // (an open burst, id links) either way, as `reopen()` does while following.
             state = saved.correlator
@@ -103,7 +102,7 @@ public final class FileIngest {
                 var next: (file: FileSource, offset: Int64)? = (rotated, saved.offset)
                 while let (file, offset) = next {
                     try begin(file, at: offset, correlator: state)
-                    changes.add(try readAvailable())
+                    try readAvailable()
                     state = ingestor?.correlatorState ?? state
                     drained.append(file.path)
                     next = Self.rotatedAfter(file, near: path, excluding: current).map { ($0, 0) }
@@ -119,10 +118,9 @@ public final class FileIngest {
         if !committedOnce, f.followsByName, let ingestor {
             // Remember the file before reading it: if it is rotated before the first batch commits (a
             // kill, a slow start), the next start finds it by its inode instead of skipping it.
-            changes.add(try ingestor.commit(identity: identity, offset: start, lines: lines))
+            try ingestor.commit(identity: identity, offset: start, lines: lines)
             committedOnce = true
         }
-        return changes
     }
 
     /// The file in `path`'s directory that is the one `saved` names (same device, inode and first bytes).
@@ -175,26 +173,33 @@ public final class FileIngest {
         splitter = LineSplitter(
             startOffset: offset, maxLine: options.maxLineBytes, insideLine: LineSplitter.isInsideLine(f, at: offset))
         ingestor = try Ingestor(
-            source: sourceName, ledger: ledger, profile: options.profile, envelopes: options.envelopes,
+            source: sourceName, writer: writer, profile: options.profile, envelopes: options.envelopes,
             maxLineBytes: options.maxLineBytes, correlator: state, fileRun: Self.runId(inFileName: path),
             toolCap: options.toolCap, workflowCap: options.workflowCap,
             knownWorkflows: options.knownWorkflows, alerting: options.alerting)
     }
 
-    /// Reads what the file holds now, committing as it goes; returns the series change of all commits.
-    @discardableResult
-    public func readAvailable(progress: ((Progress) -> Void)? = nil) throws -> SeriesValues {
+    /// Reads what the file holds now, committing as it goes. `shouldStop` is asked between chunks and
+    /// between the read-ahead thread's batches: a stop commits what was read up to the last whole line
+    /// when it can (reading on one thread), or else drops what was folded since the last commit (the
+    /// read-ahead thread's correlator ran ahead), which the next start reads again. Either way the
+    /// saved position is exact, and a stopped ingest is closed.
+    public func readAvailable(progress: ((Progress) -> Void)? = nil, until shouldStop: () -> Bool = { false }) throws {
         guard let file, let ingestor else { throw SourceError("\(path): not open") }
-        var changes: SeriesValues = [:]
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: options.chunkBytes, alignment: 16)
         defer { buffer.deallocate() }
         var offset = splitter.consumed + Int64(splitter.pending)
         let total = file.size
         if total - offset >= options.pipelineBytes, options.readAheadLines > 0 {
-            changes.add(try readPipelined(file, ingestor, from: offset, total: total, progress: progress))
+            guard try readPipelined(file, ingestor, from: offset, total: total, progress: progress, until: shouldStop)
+            else {
+                self.ingestor = nil
+                self.file = nil
+                return
+            }
             offset = splitter.consumed + Int64(splitter.pending)
         }
-        while true {
+        while !shouldStop() {
             let n = try file.read(at: offset, into: buffer)
             if n == 0 { break }
             offset += Int64(n)
@@ -202,7 +207,7 @@ public final class FileIngest {
                 lines += 1
                 try ingestor.process(line, lineNumber: lines)
                 if ingestor.linesSinceCommit >= options.batchLines {
-                    changes.add(try ingestor.commit(identity: identity, offset: end, lines: lines))
+                    try ingestor.commit(identity: identity, offset: end, lines: lines)
                     committedOnce = true
                 }
             }
@@ -211,34 +216,37 @@ public final class FileIngest {
         // The end of what is there: commit the rest. (Committing after every chunk as well made a
         // transaction every ~6,000 lines, whatever `batchLines` said; see BENCHMARKS.md.)
         if ingestor.linesSinceCommit > 0 {
-            changes.add(try ingestor.commit(identity: identity, offset: splitter.consumed, lines: lines))
+            try ingestor.commit(identity: identity, offset: splitter.consumed, lines: lines)
             committedOnce = true
         }
         if !committedOnce {
             // An empty file: remember it, so that `serve` knows where it stands.
-            changes.add(try ingestor.commit(identity: identity, offset: splitter.consumed, lines: lines))
+            try ingestor.commit(identity: identity, offset: splitter.consumed, lines: lines)
             committedOnce = true
         }
-        return changes
     }
 
     /// Reads on from `offset` with extraction and correlation on a second thread (`ExtractionPipeline`),
     /// folding and committing here as `readAvailable` does (every `batchLines` lines, with the correlator
-    /// state the reader saved after that line); returns with the splitter where the reader left it.
+    /// state the reader saved after that line); returns with the splitter where the reader left it, or
+    /// false when `shouldStop` said so first (the lines folded since the last commit are then dropped).
     private func readPipelined(
         _ file: any ByteSource, _ ingestor: Ingestor, from offset: Int64, total: Int64,
-        progress: ((Progress) -> Void)?
-    ) throws -> SeriesValues {
-        var changes: SeriesValues = [:]
+        progress: ((Progress) -> Void)?, until shouldStop: () -> Bool
+    ) throws -> Bool {
         let pipeline = ExtractionPipeline(
             file: file, from: offset, splitter: splitter, extractor: try ingestor.makeExtractor(), ingestor: ingestor,
             commitLines: options.batchLines, sinceCommit: ingestor.linesSinceCommit, chunkBytes: options.chunkBytes,
             queuedLines: options.readAheadLines)
         var processed = splitter.consumed
-        ledger.setCatchingUp(true)
-        defer { ledger.setCatchingUp(false) }
+        store.setCatchingUp(true)
+        defer { store.setCatchingUp(false) }
         do {
             while let batch = pipeline.next() {
+                if shouldStop() {
+                    _ = try? pipeline.finish(cancel: true)
+                    return false
+                }
                 var first = 0
                 for i in batch.ends.indices {
                     let end = batch.ends[i]
@@ -250,8 +258,7 @@ public final class FileIngest {
                         lineNumber: lines)
                     first = stop
                     if !batch.commits.isEmpty, let state = batch.commits[i] {
-                        changes.add(
-                            try ingestor.commit(identity: identity, offset: end, lines: lines, correlator: state))
+                        try ingestor.commit(identity: identity, offset: end, lines: lines, correlator: state)
                         committedOnce = true
                     }
                 }
@@ -267,7 +274,7 @@ public final class FileIngest {
             throw error
         }
         splitter = try pipeline.finish(cancel: false)
-        return changes
+        return true
     }
 
     /// The run id in a per-run log's name (`logs/run_{run_id}.log`, `.jsonl` too), if it has one.
@@ -302,16 +309,14 @@ public final class FileIngest {
 
     /// After a rotation: drain the old file, then read the new one from its beginning. After a
     /// truncation the open file holds new content, so there is nothing old to drain.
-    public func reopen() throws -> SeriesValues {
+    public func reopen() throws {
         let replacement = try FileSource(path: path)
         let old = file?.identity(fingerprintLength: 0), new = replacement.identity(fingerprintLength: 0)
         let renamed = old.map { $0.device != new.device || $0.inode != new.inode } ?? true
-        var changes: SeriesValues = [:]
-        if renamed, file != nil { changes = try readAvailable() }
+        if renamed, file != nil { try readAvailable() }
         try begin(replacement, at: 0, correlator: ingestor?.correlatorState ?? CorrelatorState())
         notices.append(
             renamed ? "\(path): replaced; reading the new file" : "\(path): truncated; reading from the start")
-        changes.add(try readAvailable())
-        return changes
+        try readAvailable()
     }
 }

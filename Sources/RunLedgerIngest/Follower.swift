@@ -19,11 +19,6 @@ public struct SourceUpdate: Sendable {
     public var lastProblem: String?
     /// Something the operator should read once (a file was replaced, truncated, …).
     public var notices: [String] = []
-    /// The change of every ledger-derived series committed by this pass.
-    public var changes: SeriesValues = [:]
-    /// The ledger failed in this pass (a commit on a full disk): what it committed before the failure is
-    /// not in `changes`, so the live metrics must be read again from the ledger.
-    public var resync = false
 }
 
 /// Follows files like `tail -F`, and journals through sd-journal: by name, across rename rotation (the old file is drained before the
@@ -33,7 +28,7 @@ public final class Follower {
     private let patterns: [String]
     private let journalSelections: [JournalSelection]
     private let journalStart: JournalIngest.Start
-    private let ledger: any LedgerStore
+    private let writer: LedgerWriter
     private let options: FileIngest.Options
     private let waiter = ChangeWaiter()
     private var files: [String: FileIngest] = [:]
@@ -49,12 +44,12 @@ public final class Follower {
 
     public init(
         patterns: [String], journals: [JournalSelection] = [], journalStart: JournalIngest.Start = .end,
-        ledger: any LedgerStore, options: FileIngest.Options
+        writer: LedgerWriter, options: FileIngest.Options
     ) {
         self.patterns = patterns
         self.journalSelections = journals
         self.journalStart = journalStart
-        self.ledger = ledger
+        self.writer = writer
         self.options = options
     }
 
@@ -72,14 +67,17 @@ public final class Follower {
     }
 
     private func label(_ path: String) -> String {
-        files[path]?.sourceName ?? (try? FileIngest.sourceName(for: path, ledger: ledger))
+        files[path]?.sourceName ?? (try? FileIngest.sourceName(for: path, ledger: writer.store))
             ?? FileIngest.canonicalName(path)
     }
 
-    /// Reads every source once; `report` gets one update per source.
-    public func pass(_ report: (SourceUpdate) -> Void) {
+    /// Reads every source once; `report` gets one update per source. `shouldStop` is asked between
+    /// sources and inside long reads (`FileIngest.readAvailable`): a stop ends the pass within a batch.
+    public func pass(_ report: (SourceUpdate) -> Void, until shouldStop: @escaping () -> Bool = { false }) {
+        self.shouldStop = shouldStop
+        defer { self.shouldStop = { false } }
         for p in patterns {
-            for path in expandGlob(p) {
+            for path in expandGlob(p) where !shouldStop() {
                 if path == "-" {
                     if !stdinEnded, let u = passStdin() { report(u) }
                     continue
@@ -88,14 +86,23 @@ public final class Follower {
                 if let u = pass(path) { report(u) }
             }
         }
-        for selection in journalSelections { report(pass(selection)) }
+        for selection in journalSelections where !shouldStop() { report(pass(selection)) }
     }
 
-    /// Passes until `shouldStop` says so, sleeping between passes until something changes.
-    public func run(until shouldStop: () -> Bool, _ report: (SourceUpdate) -> Void) {
+    /// Asked inside a pass's long reads (`pass(_:until:)`).
+    private var shouldStop: () -> Bool = { false }
+
+    /// Passes until `shouldStop` says so, sleeping between passes until something changes (a source,
+    /// or facts left in the writer's inbox). `outsideFailure` gets why those facts could not be committed.
+    public func run(
+        until shouldStop: @escaping () -> Bool, _ report: (SourceUpdate) -> Void,
+        outsideFailure: (String) -> Void = { _ in }
+    ) {
         while !shouldStop() {
-            pass(report)
+            pass(report, until: shouldStop)
+            do { try writer.applySubmitted() } catch { outsideFailure("\(error)") }
             var extra = journals.values.compactMap(\.wakeup)
+            extra.append((writer.inbox.wakeDescriptor, Int16(POLLIN)))
             if patterns.contains("-"), !stdinEnded { extra.append((0, Int16(POLLIN))) }
             waiter.wait(timeoutMs: fallbackMs, extra: extra)
         }
@@ -108,16 +115,16 @@ public final class Follower {
             if let existing = journals[name] {
                 ingest = existing
             } else {
-                ingest = JournalIngest(selection: selection, ledger: ledger, options: options, start: journalStart)
+                ingest = JournalIngest(selection: selection, writer: writer, options: options, start: journalStart)
                 try ingest.open()
                 journals[name] = ingest
             }
-            let changes = try ingest.readAvailable()
+            try ingest.readAvailable(until: shouldStop)
             reportedErrors[name] = nil
             let (entries, lines) = ingest.readPosition
             return SourceUpdate(
                 source: name, up: true, offset: entries, lines: lines, lagBytes: 0, detail: nil,
-                lastProblem: ingest.lastProblem, notices: ingest.takeNotices(), changes: changes)
+                lastProblem: ingest.lastProblem, notices: ingest.takeNotices())
         } catch {
             journals[name] = nil
             return failed(name, error)
@@ -142,7 +149,7 @@ public final class Follower {
         let first = reportedErrors[name] != text
         reportedErrors[name] = text
         return SourceUpdate(
-            source: name, up: false, detail: text, notices: first ? [text] : [], resync: error is LedgerError)
+            source: name, up: false, detail: text, notices: first ? [text] : [])
     }
 
     /// Nil for a path that is another spelling of a file already followed (said once).
@@ -150,33 +157,30 @@ public final class Follower {
         if duplicates.contains(path) { return nil }
         do {
             let ingest: FileIngest
-            var opened: SeriesValues = [:]
             if let existing = files[path] {
                 ingest = existing
             } else {
-                ingest = FileIngest(path: path, ledger: ledger, options: options)
-                opened = try ingest.open()
+                ingest = FileIngest(path: path, writer: writer, options: options)
+                try ingest.open()
                 if let owner = owners[ingest.sourceName], owner != path, let reader = files[owner] {
                     // Said once, with the state of the ingest that reads it (the source is one and up).
                     duplicates.insert(path)
                     let (offset, lines) = reader.readPosition
                     return SourceUpdate(
                         source: reader.sourceName, up: true, offset: offset, lines: lines, lagBytes: reader.lagBytes,
-                        lastProblem: reader.lastProblem, notices: ["\(path): the same file as \(owner); read once"],
-                        changes: opened)
+                        lastProblem: reader.lastProblem, notices: ["\(path): the same file as \(owner); read once"])
                 }
                 owners[ingest.sourceName] = path
                 files[path] = ingest
             }
-            var changes = ingest.needsReopen() ? try ingest.reopen() : try ingest.readAvailable()
-            changes.add(opened)
+            if ingest.needsReopen() { try ingest.reopen() } else { try ingest.readAvailable(until: shouldStop) }
             let (offset, lines) = ingest.readPosition
             reportedErrors[ingest.sourceName] = nil
             let notices = ingest.takeNotices()
             return SourceUpdate(
                 source: ingest.sourceName, up: true, offset: offset, lines: lines, lagBytes: ingest.lagBytes,
                 detail: nil,
-                lastProblem: ingest.lastProblem, notices: notices, changes: changes)
+                lastProblem: ingest.lastProblem, notices: notices)
         } catch {
             let name = label(path)
             files[path] = nil

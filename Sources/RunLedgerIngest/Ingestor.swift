@@ -2,29 +2,28 @@ import RunLedgerCore
 import RunLedgerStore
 
 /// Extract -> correlate -> fold (`RunFold`), for one source. Changes accumulate in the fold until
-/// `commit`, which writes them with the source position in one transaction and returns the change
-/// of every ledger-derived series (for the live `/metrics`).
+/// `commit`, which writes them through the ledger's writer with the source position in one
+/// transaction; the writer tells its observers (the live `/metrics`) what changed.
 public final class Ingestor {
     public let source: String
-    public var ledger: any LedgerStore { writer.ledger }
     private let extractor: Extractor
     private let correlator: Correlator
-    private let writer: LedgerFold
+    private let folder: LedgerFold
     private var decisions: [Attributed] = []
-    public var linesSinceCommit: Int { writer.fold.linesInBatch }
+    public var linesSinceCommit: Int { folder.fold.linesInBatch }
     /// Where and why the last malformed line was rejected, for logs and `/healthz`.
-    public var lastProblem: String? { writer.fold.lastProblem }
+    public var lastProblem: String? { folder.fold.lastProblem }
 
     public init(
-        source: String, ledger: any LedgerStore, profile: Profile, envelopes: EnvelopeParser, maxLineBytes: Int,
+        source: String, writer: LedgerWriter, profile: Profile, envelopes: EnvelopeParser, maxLineBytes: Int,
         correlator state: CorrelatorState, fileRun: String? = nil, toolCap: Int = 64, workflowCap: Int = 64,
         knownWorkflows: [String] = [], alerting: Alerting = Alerting()
     ) throws {
         self.source = source
         self.extractor = try Extractor(profile: profile, envelopes: envelopes, maxLineBytes: maxLineBytes)
         self.correlator = Correlator(profile: profile, state: state, fileRun: fileRun)
-        writer = try LedgerFold(
-            source: source, ledger: ledger, knownWorkflows: profile.knownWorkflows + knownWorkflows, toolCap: toolCap,
+        folder = try LedgerFold(
+            source: source, writer: writer, knownWorkflows: profile.knownWorkflows + knownWorkflows, toolCap: toolCap,
             workflowCap: workflowCap, alerting: alerting)
     }
 
@@ -65,31 +64,16 @@ public final class Ingestor {
     public func apply(
         _ result: LineResult, problem why: String?, decisions: ArraySlice<Attributed>, lineNumber: Int64
     ) throws {
-        try writer.fold.add(result, problem: why, decisions: decisions, lineNumber: lineNumber)
+        try folder.fold.add(result, problem: why, decisions: decisions, lineNumber: lineNumber)
     }
 
-    /// Folds reports from outside the log (the executor's database or API) into the runs they name;
-    /// runs the ledger does not hold are skipped. Commit with `commitReports()`.
-    public func apply(reports: [String: Report], source: String) throws {
-        try writer.fold.add(reports: reports, source: source)
-    }
-
-    /// Folds one effect that comes from outside the log (a report, a stall) into run `id`, if the
-    /// ledger holds it. Commit with `commitReports()`.
-    public func apply(_ effect: Effect, toRun id: String) throws { try writer.fold.add(effect, toRun: id) }
-
-    /// Commits what `apply(reports:source:)` or `apply(_:toRun:)` changed, without moving any source position.
-    @discardableResult
-    public func commitReports() throws -> SeriesValues { try writer.commit(position: nil) }
-
-    /// Writes everything since the last commit together with `position`; returns the series change.
-    @discardableResult
+    /// Writes everything since the last commit together with `position`.
     /// `correlator`: the correlator's state after the last line applied, when a reader thread runs the
     /// correlator ahead (`correlate`); by default its current state.
     public func commit(
         identity: String, offset: Int64, lines: Int64, correlator state: CorrelatorState? = nil
-    ) throws -> SeriesValues {
-        try writer.commit(
+    ) throws {
+        try folder.commit(
             position: SourcePosition(
                 source: source, identity: identity, offset: offset, lines: lines,
                 correlator: state ?? correlator.state))

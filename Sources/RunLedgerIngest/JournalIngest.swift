@@ -12,7 +12,7 @@ public final class JournalIngest {
 
     public let selection: JournalSelection
     public var sourceName: String { selection.name }
-    private let ledger: any LedgerStore
+    private let writer: LedgerWriter
     private let options: FileIngest.Options
     private let start: Start
     private var journal: JournalSource?
@@ -24,9 +24,9 @@ public final class JournalIngest {
     private var cursor: String?
     public private(set) var notices: [String] = []
 
-    public init(selection: JournalSelection, ledger: any LedgerStore, options: FileIngest.Options, start: Start) {
+    public init(selection: JournalSelection, writer: LedgerWriter, options: FileIngest.Options, start: Start) {
         self.selection = selection
-        self.ledger = ledger
+        self.writer = writer
         self.options = options
         self.start = start
     }
@@ -43,7 +43,7 @@ public final class JournalIngest {
     public func open() throws {
         let j = try JournalSource(selection, maxMessageBytes: options.maxLineBytes)
         var state = CorrelatorState()
-        if let saved = try ledger.position(of: sourceName) {
+        if let saved = try writer.store.position(of: sourceName) {
             state = saved.correlator
             entries = saved.offset
             lines = saved.lines
@@ -72,19 +72,18 @@ public final class JournalIngest {
         }
         journal = j
         ingestor = try Ingestor(
-            source: sourceName, ledger: ledger, profile: options.profile, envelopes: options.envelopes,
+            source: sourceName, writer: writer, profile: options.profile, envelopes: options.envelopes,
             maxLineBytes: options.maxLineBytes, correlator: state, toolCap: options.toolCap,
             workflowCap: options.workflowCap,
             knownWorkflows: options.knownWorkflows, alerting: options.alerting)
     }
 
     /// Reads every entry there is now, committing every `batchLines` lines and at the end.
-    @discardableResult
-    public func readAvailable() throws -> SeriesValues {
+    /// `shouldStop` is asked every 1,024 entries; a stop commits what was read (its cursor is exact).
+    public func readAvailable(until shouldStop: () -> Bool = { false }) throws {
         guard let journal, let ingestor else { throw SourceError("\(sourceName): not open") }
         journal.processChanges()
-        var changes: SeriesValues = [:]
-        while let entry = try journal.next() {
+        while entries & 1023 != 0 || !shouldStop(), let entry = try journal.next() {
             if let limit = skipThroughUs {
                 if entry.realtimeUs <= limit { continue }
                 skipThroughUs = nil
@@ -103,18 +102,17 @@ public final class JournalIngest {
                 start = i + 1
             }
             if ingestor.linesSinceCommit >= options.batchLines {
-                changes.add(try commit(journal, ingestor))
+                try commit(journal, ingestor)
             }
         }
         if ingestor.linesSinceCommit > 0 || cursor == nil {
-            changes.add(try commit(journal, ingestor))
+            try commit(journal, ingestor)
         }
-        return changes
     }
 
-    private func commit(_ journal: JournalSource, _ ingestor: Ingestor) throws -> SeriesValues {
-        guard let c = journal.cursor() ?? cursor else { return [:] }  // an empty journal: nothing to remember
+    private func commit(_ journal: JournalSource, _ ingestor: Ingestor) throws {
+        guard let c = journal.cursor() ?? cursor else { return }  // an empty journal: nothing to remember
         cursor = c
-        return try ingestor.commit(identity: c, offset: entries, lines: lines)
+        try ingestor.commit(identity: c, offset: entries, lines: lines)
     }
 }

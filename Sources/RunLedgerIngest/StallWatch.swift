@@ -1,39 +1,40 @@
 import RunLedgerCore
 import RunLedgerStore
 
-/// Marks running runs that went quiet for the stall threshold (`StallDetector`), by the log's clock;
-/// the mark and its `stalled_run` alert commit together, like every other fact.
+/// Finds running runs that went quiet for the stall threshold (`StallDetector`), by the log's clock,
+/// and hands them to the ledger's writer, which folds the mark and its `stalled_run` alert and commits
+/// them together, like every other fact. It only reads the ledger.
 public final class StallWatch {
-    private let ledger: any LedgerStore
+    /// A connection of the watch's own, for reading: the writer's belongs to the writer's thread.
+    private let reader: any LedgerStore
     private let alerting: Alerting
-    /// Folds the stall marks and commits them (and their alerts) like any other fact.
-    private let writer: LedgerFold
 
-    public init(ledger: any LedgerStore, options: FileIngest.Options) throws {
-        self.ledger = ledger
+    public init(reader: any LedgerStore, options: FileIngest.Options) throws {
+        self.reader = reader
         alerting = options.alerting
-        writer = try LedgerFold(
-            source: "stall-watch", ledger: ledger,
-            knownWorkflows: options.profile.knownWorkflows + options.knownWorkflows,
-            toolCap: options.toolCap, workflowCap: options.workflowCap, alerting: options.alerting)
         // After a restart the clock starts where the ledger's runs left it, not at the first new line.
-        if let t = try ledger.latestRunTimeMs() { alerting.clock.advance(to: t) }
+        if let t = try reader.latestRunTimeMs() { alerting.clock.advance(to: t) }
     }
 
-    /// One look: marks the runs stalled by now (default: the log's clock); returns the series change.
-    @discardableResult
-    public func checkOnce(nowMs: Int64? = nil) throws -> SeriesValues {
-        guard let detector = alerting.stall, let now = nowMs ?? alerting.clock.nowMs() else { return [:] }
-        let quiet = try ledger.runs(RunQuery(status: .running)).filter { detector.isStalled($0, nowMs: now) }
-        guard !quiet.isEmpty else { return [:] }
-        for r in quiet { try writer.fold.add(.stalled(atMs: now), toRun: r.runId) }
-        return try writer.commit(position: nil)
+    /// One look: the runs stalled by now (default: the log's clock); nil when there are none.
+    public func checkOnce(nowMs: Int64? = nil) throws -> OutsideFacts? {
+        guard let detector = alerting.stall, let now = nowMs ?? alerting.clock.nowMs() else { return nil }
+        let quiet = try reader.runs(RunQuery(status: .running)).filter { detector.isStalled($0, nowMs: now) }
+        guard !quiet.isEmpty else { return nil }
+        return .stalls(runIds: quiet.map(\.runId), atMs: now)
     }
 
-    /// Looks every `seconds` until `shouldStop` (see `Periodic.run`); a failure's reason is given once.
-    public func run(until shouldStop: () -> Bool, every seconds: Double, _ report: (SeriesValues, String?) -> Void) {
+    /// Looks every `seconds` until `shouldStop` (see `Periodic.run`), leaving what it finds in `inbox`;
+    /// `report` gets a failure's reason once.
+    public func run(
+        until shouldStop: () -> Bool, every seconds: Double, into inbox: WriterInbox, _ report: (String?) -> Void
+    ) {
         Periodic.run(
-            every: seconds, until: shouldStop, { (try checkOnce(), nil) },
-            report: { changes, problem, isNew in report(changes, isNew ? problem : nil) })
+            every: seconds, until: shouldStop,
+            {
+                if let facts = try checkOnce() { inbox.submit(facts) }
+                return nil
+            },
+            report: { problem, isNew in report(isNew ? problem : nil) })
     }
 }

@@ -45,8 +45,8 @@ public final class Notifier {
 
     /// Attempts every delivery due now, once. Returns the number still pending for configured sinks.
     @discardableResult
-    public func deliverDue() throws -> Int {
-        for var d in try ledger.dueDeliveries(nowMs: nowMs()) {
+    public func deliverDue(until shouldStop: () -> Bool = { false }) throws -> Int {
+        for var d in try ledger.dueDeliveries(nowMs: nowMs()) where !shouldStop() {
             guard let sink = sinks[d.sink] else { continue }  // a sink no longer configured keeps its deliveries
             // The clock at this request, not at the start of the pass: a pass can spend seconds on slow
             // sinks, and a limit measured from its start let two requests to Slack 0.1 s apart.
@@ -128,11 +128,13 @@ public final class Notifier {
         }.min()
     }
 
-    /// Delivers until `shouldStop` (serve), checking at least every `pollMs`.
+    /// Delivers until `shouldStop` (serve), checking at least every `pollMs`. A stop is seen between
+    /// deliveries and within 50 ms of a wait; a request in flight ends first (at most `timeoutMs`), so
+    /// its outcome is recorded rather than sent again.
     public func run(until shouldStop: () -> Bool, pollMs: Int64 = 250) {
         while !shouldStop() {
-            do { onPending(try deliverDue()) } catch { onChange([:], "alert delivery: \(error)") }
-            usleep(UInt32(pollMs * 1000))
+            do { onPending(try deliverDue(until: shouldStop)) } catch { onChange([:], "alert delivery: \(error)") }
+            for _ in 0..<max(1, pollMs / 50) where !shouldStop() { usleep(50_000) }
         }
     }
 }

@@ -72,31 +72,12 @@ public final class Ledger {
     /// What the ledger holds of each source's open bursts, as this connection last wrote or read it.
     var openBurstJournals: [String: OpenBurstJournal] = [:]
 
-    /// One writer at a time per ledger file among this process's connections. An ingestor holds it
-    /// from its batch's first read of a run to its commit, so two of them (the log follower and the
-    /// report poller, say) never write back a stale copy of a run the other changed meanwhile.
-    /// Recursive: one thread may hold several ingestors' batches open (one per followed file).
-    public let writer: NSRecursiveLock
     /// The one-writer-per-ledger lock between processes (`LedgerLock`); nil for a reader.
     private let processLock: LedgerLock?
-
-    private static let writersLock = NSLock()
-    nonisolated(unsafe) private static var writers: [String: NSRecursiveLock] = [:]
-
-    private static func writer(for path: String) -> NSRecursiveLock {
-        let key = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
-        return writersLock.withLock {
-            if let w = writers[key] { return w }
-            let w = NSRecursiveLock()
-            writers[key] = w
-            return w
-        }
-    }
 
     /// Opens (and, unless `readOnly`, creates and migrates) the ledger at `path`.
     public init(path: String, readOnly: Bool = false) throws {
         self.path = path
-        writer = Self.writer(for: path)
         // Before SQLite opens it: a refused second writer must not even migrate the ledger.
         processLock = readOnly ? nil : try LedgerLock.acquire(for: path)
         if readOnly, !FileManager.default.fileExists(atPath: path) {

@@ -1,14 +1,14 @@
 import Foundation
 import RunLedgerCore
 
-/// What the ingest path (`Ingestor`, `LedgerFold`, `FileIngest`, `JournalIngest`, `ReportPoller`,
-/// `StallWatch`) needs of a ledger, and nothing else: a second backend implements this and the ingest
+/// What the ingest path (`LedgerWriter` and its folds, `FileIngest`, `JournalIngest`, and the readers
+/// `ReportPoller` and `StallWatch`) needs of a ledger, and nothing else: a second backend implements this and the ingest
 /// types run on it unchanged (issue 14). The SQLite `Ledger` is the first implementation; the reads
 /// behind the HTTP API and the commands (run filters, counts, the outbox) stay on `Ledger` for now
 /// (docs/ledger-store.md).
 ///
-/// A class protocol: the writer lock and the batch a commit applies belong to one shared ledger, not
-/// to a copy of it.
+/// A class protocol: a store is one connection to one shared ledger, not a value to copy. In a process
+/// one `LedgerWriter` commits to it; other threads read through stores of their own.
 public protocol LedgerStore: AnyObject {
     // MARK: The fold's state
 
@@ -32,11 +32,6 @@ public protocol LedgerStore: AnyObject {
     /// Writes a batch atomically: its runs, unattributed facts, rollup delta, alerts (each dedup key
     /// once, with a delivery per route that accepts it) and position all land, or none does.
     func commit(_ batch: LedgerBatch) throws
-    /// One writer at a time among this process's users of the ledger: the fold takes it on a batch's
-    /// first read of a run and releases it after the commit, so two folds never write back a stale
-    /// copy of a run. Recursive: one thread may hold several folds' batches open. (The single
-    /// `LedgerWriter`, issue 14's next step, removes it.)
-    var writer: NSRecursiveLock { get }
     /// A long catch-up read is starting (true) or over (false); a store may size its caches for it.
     func setCatchingUp(_ on: Bool)
 

@@ -33,21 +33,15 @@ struct Replay: AsyncParsableCommand {
             guard !sources.isEmpty || journal != nil else {
                 throw Failure("replay needs at least one log file or a journal")
             }
-            var ingestOptions = try makeIngestOptions(settings, options)
-            if let n = batchLines {
-                guard n > 0 else { throw Failure("--batch-lines \(n): must be a positive number of lines") }
-                ingestOptions.batchLines = n
-            }
-            let sinks = try alertOptions.sinks(settings)
-            let reportSources = try alertOptions.reportSources(settings)
-            let retryPolicy = try alertOptions.retryPolicy(settings)
-            ingestOptions.alerting = try alertOptions.alerting(settings, sinks: sinks)
-            let ledger = try openLedger(dbPath)
+            let pipeline = try Pipeline(
+                db: dbPath, settings: settings, sourceOptions: options, alertOptions: alertOptions, following: false,
+                batchLines: batchLines)
+            let writer = pipeline.writer
             for pattern in sources {
                 let paths = expandGlob(pattern)
                 if paths.isEmpty { throw Failure("\(pattern): no file matches") }
                 for path in paths {
-                    let ingest = FileIngest(path: path, ledger: ledger, options: ingestOptions)
+                    let ingest = FileIngest(path: path, writer: writer, options: pipeline.options)
                     try ingest.open()
                     for notice in ingest.takeNotices() { printError("runledger: \(notice)") }
                     let meter = ProgressMeter(label: path)
@@ -58,7 +52,7 @@ struct Replay: AsyncParsableCommand {
             }
             if let journal {
                 let ingest = JournalIngest(
-                    selection: journal, ledger: ledger, options: ingestOptions,
+                    selection: journal, writer: writer, options: pipeline.options,
                     start: try options.start(settings, default: .beginning))
                 try ingest.open()
                 try ingest.readAvailable()
@@ -67,9 +61,10 @@ struct Replay: AsyncParsableCommand {
             }
             // One poll of each report source, before delivering: the alerts it raises go out too.
             // A source that fails is said and skipped (exit 0): the logs were read all the same.
-            for source in reportSources {
+            for source in pipeline.reportSources {
                 do {
-                    let outcome = try ReportPoller(source: source, ledger: ledger, options: ingestOptions).pollOnce()
+                    let outcome = try ReportPoller(source: source, reader: writer.store).pollOnce()
+                    try writer.apply(outcome.facts)
                     if let problem = outcome.problem {
                         printError(
                             "runledger: \(problem) (some of its reports were not read; a later replay asks again)")
@@ -78,15 +73,15 @@ struct Replay: AsyncParsableCommand {
                     printError("runledger: \(error) (its reports were not read)")
                 }
             }
-            if ingestOptions.alerting.stall != nil {
+            if pipeline.options.alerting.stall != nil {
                 // Runs the log left quiet and unended for the threshold, by the log's own clock.
-                try StallWatch(ledger: ledger, options: ingestOptions).checkOnce()
+                if let stalls = try StallWatch(reader: writer.store, options: pipeline.options).checkOnce() {
+                    try writer.apply(stalls)
+                }
             }
-            if !sinks.isEmpty {
+            if !pipeline.sinks.isEmpty {
                 // Deliver what this replay raised (and anything still pending) before exiting.
-                let notifier = Notifier(
-                    ledger: try openLedger(dbPath), sinks: sinks, publicURL: alertOptions.link(settings),
-                    policy: retryPolicy)
+                let notifier = try pipeline.makeNotifier(publicURL: alertOptions.link(settings))
                 let pending = try notifier.drain(deadline: Date().addingTimeInterval(deliverFor))
                 if pending > 0 {
                     printError(

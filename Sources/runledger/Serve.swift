@@ -45,26 +45,30 @@ struct Serve: AsyncParsableCommand {
             guard !sources.isEmpty || journal != nil else {
                 throw Failure("serve needs a log file or a journal to follow (or \"sources\" in the config file)")
             }
-            var ingestOptions = try makeIngestOptions(settings, options)
-            ingestOptions.following = true
-            let zoneName = ingestOptions.envelopes.zone.name
-            let sinks = try alertOptions.sinks(settings)
-            let reportSources = try alertOptions.reportSources(settings)
-            let retryPolicy = try alertOptions.retryPolicy(settings)
-            ingestOptions.alerting = try alertOptions.alerting(settings, sinks: sinks)
-            let ledger = try openLedger(dbPath)
+            let pipeline = try Pipeline(
+                db: dbPath, settings: settings, sourceOptions: options, alertOptions: alertOptions, following: true)
+            let zoneName = pipeline.options.envelopes.zone.name
+            let writer = pipeline.writer
             let follower = Follower(
                 patterns: sources, journals: journal.map { [$0] } ?? [],
-                journalStart: try options.start(settings, default: .end), ledger: ledger, options: ingestOptions)
+                journalStart: try options.start(settings, default: .end), writer: writer, options: pipeline.options)
             let metrics = LiveMetrics(
-                rollups: try ledger.rollups(), workflows: settings.resolvedProfile.knownWorkflows + settings.workflows,
-                sources: follower.sourceNames, sinks: sinks.map(\.route), version: RunLedgerCommand.version)
+                rollups: try writer.store.rollups(),
+                workflows: settings.resolvedProfile.knownWorkflows + settings.workflows,
+                sources: follower.sourceNames, sinks: pipeline.sinks.map(\.route), version: RunLedgerCommand.version)
+            // Each commit's change, told after its transaction: the live metrics add up what the ledger holds.
+            writer.observe { metrics.apply($0.changes) }
             let board = SourceBoard(sources: follower.sourceNames)
-            var logger = Logger(label: "runledger")
-            logger.logLevel = .info
-            let publisher = SourcePublisher(metrics: metrics, board: board, logger: logger, ledger: ledger)
+            let logger = {
+                var logger = Logger(label: "runledger")
+                logger.logLevel = .info
+                return logger
+            }()
+            let publisher = SourcePublisher(metrics: metrics, board: board, logger: logger)
             // File reads, journal waits, libcurl and SQLite block: each loop gets a thread of its own.
-            let ingest = ThreadService(name: "runledger-ingest") { stop in follower.run(until: stop, publisher.publish)
+            // The ingest thread is the writer's: it also folds what the pollers and the stall watch hand it.
+            let ingest = ThreadService(name: "runledger-ingest") { stop in
+                follower.run(until: stop, publisher.publish) { logger.warning("\($0); asked for again") }
             }
             let state = ServerState(
                 metrics: metrics, ledger: LedgerReader(path: dbPath), sources: board, version: RunLedgerCommand.version)
@@ -86,34 +90,30 @@ struct Serve: AsyncParsableCommand {
             var services: [any Service] = [app, ingest]
             // Each report source polls on a thread of its own: a slow status API never holds up the
             // database's reports, and neither holds up the logs.
-            for source in reportSources {
-                let poller = try ReportPoller(source: source, ledger: try openLedger(dbPath), options: ingestOptions)
+            for source in pipeline.reportSources {
+                let poller = ReportPoller(source: source, reader: try pipeline.openReader())
                 metrics.addReportSource(source.name)
                 services.append(
                     ThreadService(name: "runledger-reports-\(source.name)") { stop in
-                        poller.run(until: stop, every: 5) { outcome, problemIsNew in
-                            metrics.apply(outcome.changes)
-                            guard let problem = outcome.problem else { return }
+                        poller.run(until: stop, every: 5, into: writer.inbox) { problem, problemIsNew in
+                            guard let problem else { return }
                             metrics.countReportError(source.name)
                             if problemIsNew { logger.warning("\(problem); trying again") }
                         }
                     })
             }
-            if ingestOptions.alerting.stall != nil {
-                let watch = try StallWatch(ledger: try openLedger(dbPath), options: ingestOptions)
+            if pipeline.options.alerting.stall != nil {
+                let watch = try StallWatch(reader: try pipeline.openReader(), options: pipeline.options)
                 services.append(
                     ThreadService(name: "runledger-stalls") { stop in
-                        watch.run(until: stop, every: 5) { changes, problem in
-                            metrics.apply(changes)
+                        watch.run(until: stop, every: 5, into: writer.inbox) { problem in
                             if let problem { logger.warning("stall check: \(problem); trying again") }
                         }
                     })
             }
-            if !sinks.isEmpty {
-                let notifier = Notifier(
-                    ledger: try openLedger(dbPath), sinks: sinks,
-                    publicURL: alertOptions.link(settings, listen: "\(host):\(port)"),
-                    policy: retryPolicy)
+            if !pipeline.sinks.isEmpty {
+                let notifier = try pipeline.makeNotifier(
+                    publicURL: alertOptions.link(settings, listen: "\(host):\(port)"))
                 notifier.onChange = { delta, line in
                     metrics.apply(delta)
                     if !line.isEmpty { logger.info("\(line)") }
@@ -128,48 +128,14 @@ struct Serve: AsyncParsableCommand {
     }
 }
 
-/// A blocking loop on a dedicated thread, stopped at graceful shutdown once its current step ends.
-/// Swift's cooperative pool has two threads here; blocking C calls must not sit on it.
-final class ThreadService: Service, @unchecked Sendable {
-    private let name: String
-    private let body: (@escaping () -> Bool) -> Void
-    private let lock = NSLock()
-    private var stopRequested = false
-    private var finished = false
-
-    init(name: String, body: @escaping (@escaping () -> Bool) -> Void) {
-        self.name = name
-        self.body = body
-    }
-
-    func run() async throws {
-        let thread = Thread { [self] in
-            body { self.lock.withLock { self.stopRequested } }
-            lock.withLock { finished = true }
-        }
-        thread.name = name
-        thread.start()
-        try? await gracefulShutdown()
-        lock.withLock { stopRequested = true }
-        while !lock.withLock({ finished }) { try? await Task.sleep(for: .milliseconds(10)) }
-    }
-}
-
-/// Applies what the follower reports about each source to the live metrics, the board and the log.
+/// Applies what the follower reports about each source (not its commits: the writer tells those) to
+/// the live metrics, the board and the log.
 struct SourcePublisher {
     let metrics: LiveMetrics
     let board: SourceBoard
     let logger: Logger
-    /// Read again after a failed commit, on the follower's thread (the ledger's own connection).
-    let ledger: Ledger
 
     func publish(_ u: SourceUpdate) {
-        if u.resync, let rollups = try? ledger.rollups() {
-            // The ledger is the truth: the live metrics equal it again before the next scrape.
-            metrics.reset(rollups: rollups)
-        } else {
-            metrics.apply(u.changes)
-        }
         metrics.setSourceUp(u.source, u.up)
         if u.up { metrics.setSourceLag(u.source, bytes: u.lagBytes) }
         board.update(u.source) {

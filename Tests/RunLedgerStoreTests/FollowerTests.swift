@@ -35,7 +35,7 @@ import Testing
         let dir = TempDir()
         let log = dir.file("x.log")
         let ledger = try Ledger(path: dir.file("l.db"))
-        let f = Follower(patterns: [log], ledger: ledger, options: utcOptions())
+        let f = Follower(patterns: [log], writer: LedgerWriter(store: ledger), options: utcOptions())
         try append(startLine, to: log)
         f.pass { _ in }
         // The executor writes the burst, then logrotate renames the file and a new one starts.
@@ -57,13 +57,15 @@ import Testing
         let log = dir.file("x.log")
         let ledger = try Ledger(path: dir.file("l.db"))
         try append(startLine + metricsLine, to: log)
-        Follower(patterns: [log], ledger: ledger, options: utcOptions()).pass { _ in }
+        Follower(patterns: [log], writer: LedgerWriter(store: ledger), options: utcOptions()).pass { _ in }
         // RunLedger is down: the executor writes on, logrotate renames, the executor writes the end.
         try append(processingLine, to: log)
         try FileManager.default.moveItem(atPath: log, toPath: log + ".1")
         try append(endLine, to: log)
         var notices: [String] = []
-        Follower(patterns: [log], ledger: ledger, options: utcOptions()).pass { notices += $0.notices }
+        Follower(patterns: [log], writer: LedgerWriter(store: ledger), options: utcOptions()).pass {
+            notices += $0.notices
+        }
         #expect(notices.contains { $0.contains("rotated while not followed") })
         let r = try #require(try ledger.run(run))
         #expect(r.cost == 750_000_000)
@@ -77,7 +79,7 @@ import Testing
         let log = dir.file("x.log")
         let ledger = try Ledger(path: dir.file("l.db"))
         try append(startLine, to: log)
-        Follower(patterns: [log], ledger: ledger, options: utcOptions()).pass { _ in }
+        Follower(patterns: [log], writer: LedgerWriter(store: ledger), options: utcOptions()).pass { _ in }
         // Down through two numbered rotations (logrotate shifts x.log.1 to x.log.2): the burst spans
         // the file read before, the file written in between, and the current file.
         try append(metricsLine, to: log)
@@ -89,7 +91,9 @@ import Testing
         usleep(20_000)
         try append(endLine, to: log)
         var notices: [String] = []
-        Follower(patterns: [log], ledger: ledger, options: utcOptions()).pass { notices += $0.notices }
+        Follower(patterns: [log], writer: LedgerWriter(store: ledger), options: utcOptions()).pass {
+            notices += $0.notices
+        }
         #expect(notices.contains { $0.contains("x.log.2, ") && $0.contains("x.log.1") })
         let r = try #require(try ledger.run(run))
         #expect(r.cost == 750_000_000)
@@ -104,11 +108,11 @@ import Testing
         let ledger = try Ledger(path: dir.file("l.db"))
         try append(startLine + metricsLine, to: log)
         // Opened, then killed before it read a line: only the position at offset 0 is saved.
-        let first = FileIngest(path: log, sourceName: log, ledger: ledger, options: utcOptions())
+        let first = FileIngest(path: log, sourceName: log, writer: LedgerWriter(store: ledger), options: utcOptions())
         try first.open()
         try FileManager.default.moveItem(atPath: log, toPath: log + ".1")
         try append(processingLine + endLine, to: log)
-        Follower(patterns: [log], ledger: ledger, options: utcOptions()).pass { _ in }
+        Follower(patterns: [log], writer: LedgerWriter(store: ledger), options: utcOptions()).pass { _ in }
         #expect(try ledger.run(run)?.cost == 750_000_000)
         #expect(try ledger.run(run)?.currentStatus == .completed)
         #expect(try lines(ledger, log) == 4)
@@ -118,7 +122,7 @@ import Testing
         let dir = TempDir()
         let log = dir.file("x.log")
         let ledger = try Ledger(path: dir.file("l.db"))
-        let f = Follower(patterns: [log], ledger: ledger, options: utcOptions())
+        let f = Follower(patterns: [log], writer: LedgerWriter(store: ledger), options: utcOptions())
         try append(startLine + metricsLine + processingLine, to: log)
         f.pass { _ in }
         // copytruncate: the content is copied away and the file cut to zero; the executor writes on.
@@ -138,7 +142,7 @@ import Testing
         let dir = TempDir()
         let log = dir.file("x.log")
         let ledger = try Ledger(path: dir.file("l.db"))
-        let f = Follower(patterns: [log], ledger: ledger, options: utcOptions())
+        let f = Follower(patterns: [log], writer: LedgerWriter(store: ledger), options: utcOptions())
         try append(line("Node.js detected and available for execution"), to: log)
         f.pass { _ in }
         // Cut to zero and refilled beyond the old offset between two passes.
@@ -156,7 +160,7 @@ import Testing
         let dir = TempDir()
         let log = dir.file("x.log")
         let ledger = try Ledger(path: dir.file("l.db"))
-        let f = Follower(patterns: [log], ledger: ledger, options: utcOptions())
+        let f = Follower(patterns: [log], writer: LedgerWriter(store: ledger), options: utcOptions())
         try append(startLine + metricsLine, to: log)
         f.pass { _ in }
         try FileManager.default.removeItem(atPath: log)
@@ -173,7 +177,7 @@ import Testing
         let dir = TempDir()
         let log = dir.file("x.log")
         let ledger = try Ledger(path: dir.file("l.db"))
-        let f = Follower(patterns: [log], ledger: ledger, options: utcOptions())
+        let f = Follower(patterns: [log], writer: LedgerWriter(store: ledger), options: utcOptions())
         let whole = startLine
         let cut = whole.utf8.count / 2
         try append(String(decoding: Array(whole.utf8)[..<cut], as: UTF8.self), to: log)
@@ -191,7 +195,7 @@ import Testing
     @Test func globPatternsPickUpNewFilesAndPerRunFilesNameTheirRun() throws {
         let dir = TempDir()
         let ledger = try Ledger(path: dir.file("l.db"))
-        let f = Follower(patterns: [dir.file("run_*.log")], ledger: ledger, options: utcOptions())
+        let f = Follower(patterns: [dir.file("run_*.log")], writer: LedgerWriter(store: ledger), options: utcOptions())
         var seen: Set<String> = []
         f.pass { seen.insert($0.source) }
         #expect(seen.isEmpty)
@@ -239,11 +243,13 @@ import Testing
         let dir = TempDir()
         let log = dir.file("x.log")
         let ledger = try Ledger(path: dir.file("l.db"))
-        let f = Follower(patterns: [log], ledger: ledger, options: utcOptions())
+        let writer = LedgerWriter(store: ledger)
+        let f = Follower(patterns: [log], writer: writer, options: utcOptions())
         var history: [SeriesValues] = []
         var totals: SeriesValues = [:]
+        writer.observe { totals.add($0.changes) }
         func pass() {
-            f.pass { totals.add($0.changes) }
+            f.pass { _ in }
             history.append(totals)
         }
         try append(line("Created workflow run record \(db) for run_id \(run)"), to: log)
@@ -273,10 +279,10 @@ import Testing
         text += line("SDK Executor: Captured final metrics during streaming - Cost: $0.5000, Turns: 3")
         text += line("Updated session s with final status: completed (workflow_run_id: \(db))")
         try append(text, to: log)
-        Follower(patterns: [log], ledger: ledger, options: utcOptions()).pass { _ in }
+        Follower(patterns: [log], writer: LedgerWriter(store: ledger), options: utcOptions()).pass { _ in }
         #expect(try ledger.rollups()[SeriesKey(Metrics.cost.name, ["unknown"])] == nil)  // not settled yet
         try append(String(repeating: line("Node.js detected and available for execution"), count: 250), to: log)
-        Follower(patterns: [log], ledger: ledger, options: utcOptions()).pass { _ in }
+        Follower(patterns: [log], writer: LedgerWriter(store: ledger), options: utcOptions()).pass { _ in }
         #expect(try ledger.rollups()[SeriesKey(Metrics.cost.name, ["unknown"])] == 500_000_000)
         #expect(try ledger.rollups()[SeriesKey(Metrics.runsFinished.name, ["unknown", "completed"])] == 1)
     }

@@ -23,7 +23,6 @@ final class InMemoryLedgerStore: LedgerStore {
     private var dedupKeys: Set<String> = []
     /// How many batches landed (an empty one writes nothing, as in SQLite).
     private(set) var commits = 0
-    let writer = NSRecursiveLock()
 
     func run(_ id: String) throws -> RunRecord? { runsById[id] }
 

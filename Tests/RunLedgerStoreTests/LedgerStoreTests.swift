@@ -101,9 +101,9 @@ enum StoreKind: CaseIterable, CustomTestStringConvertible {
                 stall: StallDetector(afterMs: 10_000))
             try replay(log, into: store, options: o)
             let reports = DatabaseReports(location: .sqlite(path: Fixture.executorDB))
-            #expect(try ReportPoller(source: reports, ledger: store, options: o).pollOnce().problem == nil)
+            #expect(try poll(reports, into: store, options: o).problem == nil)
             // At a fixed instant (18:00:30): the log's clock moves on with the host's between two stores.
-            try StallWatch(ledger: store, options: o).checkOnce(nowMs: 1_750_356_030_000)
+            try checkStalls(in: store, options: o, nowMs: 1_750_356_030_000)
         }
         let sqlite = try Ledger(path: dir.file("l.db"))
         try ingest(into: sqlite)

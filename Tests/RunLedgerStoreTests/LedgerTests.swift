@@ -167,7 +167,8 @@ import Testing
         // Rotated: a new file under the same name, shorter than the offset read before.
         try start("aaaaaaaa-0000-4000-8000-000000000002", "d2").write(toFile: log, atomically: true, encoding: .utf8)
         let ledger = try Ledger(path: dir.file("l.db"))
-        let ingest = FileIngest(path: log, sourceName: "log", ledger: ledger, options: utcOptions())
+        let ingest = FileIngest(
+            path: log, sourceName: "log", writer: LedgerWriter(store: ledger), options: utcOptions())
         try ingest.open()
         try ingest.readAvailable()
         #expect(ingest.notices.first?.contains("not the file read before") == true)

@@ -32,7 +32,7 @@ import Testing
         let ledger = try Ledger(path: dbPath)
         var o = utcOptions()
         if pipelined { o.pipelineBytes = 0 }
-        let ingest = FileIngest(path: log, sourceName: "log", ledger: ledger, options: o)
+        let ingest = FileIngest(path: log, sourceName: "log", writer: LedgerWriter(store: ledger), options: o)
         try ingest.open()
         try ingest.readAvailable()
         return ledger

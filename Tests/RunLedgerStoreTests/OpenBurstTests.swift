@@ -46,7 +46,7 @@ import Testing
         let ledger = try Ledger(path: dir.file("l.db"))
         // The WAL only grows while nothing checkpoints it: its growth is what each commit wrote.
         try ledger.db.exec("PRAGMA wal_autocheckpoint = 0")
-        let follower = Follower(patterns: [log], ledger: ledger, options: utcOptions())
+        let follower = Follower(patterns: [log], writer: LedgerWriter(store: ledger), options: utcOptions())
         follower.pass { _ in }
         #expect(try openBurstRows(ledger) == 5000)
         var grew: [Int64] = []
@@ -71,12 +71,12 @@ import Testing
         try (Self.start + (0..<300).map(Self.tool).joined()).write(toFile: log, atomically: true, encoding: .utf8)
         do {
             let ledger = try Ledger(path: dir.file("l.db"))
-            Follower(patterns: [log], ledger: ledger, options: utcOptions()).pass { _ in }
+            Follower(patterns: [log], writer: LedgerWriter(store: ledger), options: utcOptions()).pass { _ in }
             #expect(try openBurstRows(ledger) == 300)
         }
         try append((300..<320).map(Self.tool).joined() + Self.end, to: log)
         let ledger = try Ledger(path: dir.file("l.db"))
-        Follower(patterns: [log], ledger: ledger, options: utcOptions()).pass { _ in }
+        Follower(patterns: [log], writer: LedgerWriter(store: ledger), options: utcOptions()).pass { _ in }
         let run = try #require(try ledger.run(Self.runId))
         #expect(run.currentStatus == .completed)
         #expect(run.tools.count == 320, "the tools of the burst's lines before and after the restart")
@@ -92,7 +92,7 @@ import Testing
         try (Self.start + (0..<40).map(Self.tool).joined()).write(toFile: log, atomically: true, encoding: .utf8)
         do {
             let ledger = try Ledger(path: db)
-            Follower(patterns: [log], ledger: ledger, options: utcOptions()).pass { _ in }
+            Follower(patterns: [log], writer: LedgerWriter(store: ledger), options: utcOptions()).pass { _ in }
             // Back to schema 4's form: the facts inside the state (its `Codable` form), no segment ids.
             let saved = try #require(try ledger.positions().first)
             var old = try #require(
@@ -110,10 +110,10 @@ import Testing
         let restored = try #require(try reopened.positions().first)
         #expect(restored.correlator.segments.map(\.facts.count) == [40])
         try append(Self.tool(40), to: log)
-        Follower(patterns: [log], ledger: reopened, options: utcOptions()).pass { _ in }
+        Follower(patterns: [log], writer: LedgerWriter(store: reopened), options: utcOptions()).pass { _ in }
         #expect(try openBurstRows(reopened) == 41, "moved to the table at the next commit")
         try append(Self.end, to: log)
-        Follower(patterns: [log], ledger: reopened, options: utcOptions()).pass { _ in }
+        Follower(patterns: [log], writer: LedgerWriter(store: reopened), options: utcOptions()).pass { _ in }
         #expect(try reopened.run(Self.runId)?.tools.count == 41)
     }
 }

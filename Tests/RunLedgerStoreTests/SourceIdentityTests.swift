@@ -24,7 +24,7 @@ import Testing
     }
 
     func readOnce(_ path: String, _ ledger: any LedgerStore) throws {
-        let ingest = FileIngest(path: path, ledger: ledger, options: utcOptions())
+        let ingest = FileIngest(path: path, writer: LedgerWriter(store: ledger), options: utcOptions())
         try ingest.open()
         try ingest.readAvailable()
     }
@@ -51,7 +51,7 @@ import Testing
     func aSymlinkFollowedBesideItsTargetIsReadOnce(store: StoreKind) throws {
         let (dir, log, spellings) = try sample()
         let ledger = try store.make(dir.file("l.db"))
-        let follower = Follower(patterns: [log] + spellings, ledger: ledger, options: utcOptions())
+        let follower = Follower(patterns: [log] + spellings, writer: LedgerWriter(store: ledger), options: utcOptions())
         var notices: [String] = []
         follower.pass { notices += $0.notices }
         // The executor writes on: the new line is counted once too.
@@ -75,7 +75,8 @@ import Testing
     func aPositionSavedUnderAnOldSpellingStillResumes(store: StoreKind) throws {
         let (dir, log, spellings) = try sample()
         let ledger = try store.make(dir.file("l.db"))
-        let old = FileIngest(path: log, sourceName: "logs/x.log", ledger: ledger, options: utcOptions())
+        let old = FileIngest(
+            path: log, sourceName: "logs/x.log", writer: LedgerWriter(store: ledger), options: utcOptions())
         try old.open()
         try old.readAvailable()
         let before = try snapshot(ledger)

@@ -69,13 +69,12 @@ private func completed(_ time: String, db: String) -> String {
         let log = quietLog(dir)
         let o = options(stallMinutes: 30)
         let ledger = try replay(log, into: dir.file("l.db"), options: o)
-        let watch = try StallWatch(ledger: ledger, options: o)
-        try watch.checkOnce()
+        try checkStalls(in: ledger, options: o)
         let a = try #require(try ledger.run("run-a"))
         #expect(a.isStalled)
         #expect(try #require(try ledger.run("run-b")).stalledAtMs == nil)
         #expect(try stalledGauge(ledger) == 1)
-        try watch.checkOnce()
+        try checkStalls(in: ledger, options: o)
         let alerts = try ledger.allDeliveries().filter { $0.alert.kind == .stalledRun }
         #expect(alerts.map(\.alert.runId) == ["run-a"])
         #expect(alerts.first?.alert.quietForMs ?? 0 >= 45 * 60_000)
@@ -85,7 +84,7 @@ private func completed(_ time: String, db: String) -> String {
         handle.write(Data(completed("18:46:00", db: "db-a").utf8))
         try handle.close()
         let again = try replay(log, into: dir.file("l.db"), options: o)
-        try StallWatch(ledger: again, options: o).checkOnce()
+        try checkStalls(in: again, options: o)
         #expect(try #require(try again.run("run-a")).isStalled == false)
         #expect(try stalledGauge(again) == 0)
         #expect(try again.allDeliveries().filter { $0.alert.kind == .stalledRun }.count == 1)
@@ -95,7 +94,7 @@ private func completed(_ time: String, db: String) -> String {
         let dir = TempDir()
         let o = options(stallMinutes: 60)
         let ledger = try replay(quietLog(dir), into: dir.file("l.db"), options: o)
-        try StallWatch(ledger: ledger, options: o).checkOnce()
+        try checkStalls(in: ledger, options: o)
         #expect(try #require(try ledger.run("run-a")).isStalled == false)
         #expect(try ledger.allDeliveries().isEmpty)
     }
@@ -108,7 +107,7 @@ private func completed(_ time: String, db: String) -> String {
         var fresh = o
         fresh.alerting.clock = LogClock()
         let ledger = try Ledger(path: dir.file("l.db"))
-        try StallWatch(ledger: ledger, options: fresh).checkOnce()
+        try checkStalls(in: ledger, options: fresh)
         #expect(try #require(try ledger.run("run-a")).isStalled)
     }
 
@@ -120,48 +119,6 @@ private func completed(_ time: String, db: String) -> String {
         #expect(clock.nowMs(wallMs: 70_000) == 61_000)
         clock.advance(to: 500, wallMs: 80_000)  // an older line moves nothing
         #expect(clock.nowMs(wallMs: 80_000) == 71_000)
-    }
-}
-
-@Suite struct LedgerWriterTests {
-    /// The log follower holds run A in an open batch while the report poller (another connection,
-    /// another thread) reports on it: the poller waits, and neither change is lost.
-    @Test func twoIngestorsNeverOverwriteEachOthersChangeToARun() throws {
-        let dir = TempDir()
-        let db = dir.file("l.db")
-        let o = utcOptions()
-        let ledger = try Ledger(path: db)
-        let follower = try Ingestor(
-            source: "log", ledger: ledger, profile: o.profile, envelopes: o.envelopes, maxLineBytes: o.maxLineBytes,
-            correlator: CorrelatorState())
-        func feed(_ text: String, _ n: Int64) throws {
-            try Array(text.utf8.dropLast()).withUnsafeBufferPointer { try follower.process($0, lineNumber: n) }
-        }
-        try feed(created("18:00:00", db: "db-a", run: "run-a"), 1)
-        try feed(completed("18:05:00", db: "db-a"), 2)
-        try follower.commit(identity: "x", offset: 1, lines: 2)
-        // Make sure the follower's batch holds run A before the poller starts.
-        try follower.apply(.workflow("builder", .report), toRun: "run-a")
-
-        let done = LockedFlag()
-        let poller = Thread {
-            let l = try! Ledger(path: db)
-            let p = try! Ingestor(
-                source: "executor-db", ledger: l, profile: o.profile, envelopes: o.envelopes,
-                maxLineBytes: o.maxLineBytes, correlator: CorrelatorState())
-            try! p.apply(reports: ["run-a": Report(costNano: 0, totalTokens: 0, turns: 0, tools: 0)], source: "db")
-            try! p.commitReports()
-            done.set()
-        }
-        poller.start()
-        usleep(300_000)
-        #expect(!done.isSet, "the poller must wait for the follower's open batch")
-        try follower.commit(identity: "x", offset: 2, lines: 3)
-        for _ in 0..<100 where !done.isSet { usleep(20_000) }
-        #expect(done.isSet)
-        let a = try #require(try Ledger(path: db).run("run-a"))
-        #expect(a.workflowName == "builder")
-        #expect(a.reported["db"] != nil)
     }
 }
 

@@ -137,11 +137,14 @@ import Testing
         let ended = try ledger.runs().filter(\.hasEnded)
         #expect(ended.count == 30)
         let source = FakeSource()
-        let poller = try ReportPoller(source: source, ledger: ledger, options: utcOptions())
+        let poller = ReportPoller(source: source, reader: ledger)
+        let writer = LedgerWriter(store: ledger, options: utcOptions())
         let first = try #require(ended.first)
         source.answers[first.runId] = Report(costNano: 0, totalTokens: 0, turns: 0, tools: 0)
         let outcome = try poller.pollOnce()
         #expect(outcome.problem == nil)
+        #expect(try ledger.run(first.runId)?.reported["api"] == nil, "the poller only reads; the writer writes")
+        try writer.apply(outcome.facts)
         let asked = try #require(source.asked.last)
         #expect(Set(asked) == Set(ended.map(\.runId)))
         let endTimes = asked.compactMap { id in ended.first { $0.runId == id }?.endedAtMs }
@@ -151,33 +154,11 @@ import Testing
         #expect(after.mismatch["api"] == first.mismatchFieldsIfAllZero)
 
         // An answered run is not asked again.
-        try poller.pollOnce()
+        try writer.apply(try poller.pollOnce().facts)
         #expect(source.asked.last?.count == 29)
         #expect(source.asked.last?.contains(first.runId) == false)
     }
 
-    /// The poller asks its source freely but writes only while it holds the ledger's writer lock, so
-    /// that a follower batch (read, change, write back) never writes over a report committed meanwhile.
-    @Test func thePollerCommitsOnlyWhileItHoldsTheLedgersWriterLock() throws {
-        let dir = TempDir()
-        let ledger = try replay(Fixture.sampleLog, into: dir.file("l.db"))
-        let source = FakeSource()
-        for r in try ledger.runs() { source.answers[r.runId] = Report(costNano: 0, totalTokens: 0, turns: 0, tools: 0) }
-        let poller = try ReportPoller(source: source, ledger: try Ledger(path: dir.file("l.db")), options: utcOptions())
-        let lock = ledger.writer  // as a follower with an open batch holds it
-        lock.lock()
-        let done = DispatchSemaphore(value: 0)
-        Thread {
-            _ = try? poller.pollOnce()
-            done.signal()
-        }.start()
-        #expect(done.wait(timeout: .now() + 0.5) == .timedOut)
-        #expect(source.asked.count == 1)  // asked, but not written
-        #expect(try ledger.runs().allSatisfy { $0.reported["api"] == nil })
-        lock.unlock()
-        #expect(done.wait(timeout: .now() + 10) == .success)
-        #expect(try ledger.runs().filter { $0.reported["api"] != nil }.count == 30)
-    }
 }
 
 extension RunRecord {

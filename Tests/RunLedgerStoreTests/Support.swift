@@ -44,7 +44,7 @@ func replay(_ path: String, into db: String, options: FileIngest.Options = utcOp
     -> Ledger
 {
     let ledger = try Ledger(path: db)
-    let ingest = FileIngest(path: path, sourceName: source, ledger: ledger, options: options)
+    let ingest = FileIngest(path: path, sourceName: source, writer: LedgerWriter(store: ledger), options: options)
     try ingest.open()
     try ingest.readAvailable()
     return ledger
@@ -56,9 +56,25 @@ func replay(
 )
     throws
 {
-    let ingest = FileIngest(path: path, sourceName: source, ledger: store, options: options)
+    let ingest = FileIngest(path: path, sourceName: source, writer: LedgerWriter(store: store), options: options)
     try ingest.open()
     try ingest.readAvailable()
+}
+
+/// One poll of `source`, folded and committed as `replay` does.
+@discardableResult
+func poll(_ source: any ReportSource, into store: any LedgerStore, options: FileIngest.Options = utcOptions()) throws
+    -> ReportPoller.Outcome
+{
+    let outcome = try ReportPoller(source: source, reader: store).pollOnce()
+    try LedgerWriter(store: store, options: options).apply(outcome.facts)
+    return outcome
+}
+
+/// One look of the stall watch, folded and committed as `replay` does.
+func checkStalls(in store: any LedgerStore, options: FileIngest.Options, nowMs: Int64? = nil) throws {
+    guard let stalls = try StallWatch(reader: store, options: options).checkOnce(nowMs: nowMs) else { return }
+    try LedgerWriter(store: store, options: options).apply(stalls)
 }
 
 func snapshot(_ ledger: any LedgerStore) throws -> (runs: String, rollups: [String: Int64]) {

@@ -1,0 +1,45 @@
+import Foundation
+import RunLedgerCore
+import RunLedgerIngest
+import RunLedgerNotify
+import RunLedgerStore
+
+/// What `serve` and `replay` both build from the settings and flags, in one place: the ingest options,
+/// the ledger's one writer, the report sources, the sinks and their retry policy. Each command then
+/// only decides how to run them (follow and serve, or read once and exit).
+struct Pipeline {
+    let dbPath: String
+    let options: FileIngest.Options
+    /// The ledger's only writer in this process: every source, report and stall mark commits through it.
+    let writer: LedgerWriter
+    let sinks: [Sink]
+    let reportSources: [any ReportSource]
+    let retryPolicy: RetryPolicy
+
+    init(
+        db dbPath: String, settings: Settings, sourceOptions: SourceOptions, alertOptions: AlertOptions,
+        following: Bool, batchLines: Int? = nil
+    ) throws {
+        var options = try makeIngestOptions(settings, sourceOptions)
+        options.following = following
+        if let n = batchLines {
+            guard n > 0 else { throw Failure("--batch-lines \(n): must be a positive number of lines") }
+            options.batchLines = n
+        }
+        sinks = try alertOptions.sinks(settings)
+        reportSources = try alertOptions.reportSources(settings)
+        retryPolicy = try alertOptions.retryPolicy(settings)
+        options.alerting = try alertOptions.alerting(settings, sinks: sinks)
+        self.options = options
+        self.dbPath = dbPath
+        writer = LedgerWriter(store: try openLedger(dbPath), options: options)
+    }
+
+    /// A connection of its own for a thread that only reads (a report poller, the stall watch).
+    func openReader() throws -> any LedgerStore { try openLedger(dbPath, readOnly: true) }
+
+    /// The outbox's deliverer, on a connection of its own (it records attempts, not facts).
+    func makeNotifier(publicURL: String) throws -> Notifier {
+        Notifier(ledger: try openLedger(dbPath), sinks: sinks, publicURL: publicURL, policy: retryPolicy)
+    }
+}
