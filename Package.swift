@@ -36,18 +36,21 @@ let package = Package(
 
         // Pure logic: envelopes, profiles and rules, correlation, run records, detectors, metric math. No I/O.
         .target(name: "RunLedgerCore", swiftSettings: languageMode),
-        // The SQLite ledger: schema, batched transactions, positions, rollups; and the executor's own
-        // database, read-only (SQLite, or PostgreSQL through libpq).
+        // The ledger: its protocols (ingest, reads, outbox), the backend seam, and the SQLite ledger (schema,
+        // batched transactions, positions, rollups, outbox).
+        .target(name: "RunLedgerStore", dependencies: ["RunLedgerCore", "CSQLite"], swiftSettings: languageMode),
+        // What the executor says of its runs in its own database, read-only (SQLite, or PostgreSQL through
+        // libpq): not the ledger, a source of reports for it.
         .target(
-            name: "RunLedgerStore", dependencies: ["RunLedgerCore", "CSQLite", "CPostgres"], swiftSettings: languageMode
-        ),
+            name: "RunLedgerReports", dependencies: ["RunLedgerCore", "RunLedgerStore", "CPostgres"],
+            swiftSettings: languageMode),
         // Byte sources: files (and, later, journald and stdin).
         .target(
             name: "RunLedgerSources", dependencies: ["RunLedgerCore", "CSystemd", "CZlib"], swiftSettings: languageMode),
         // Source -> extract -> correlate -> ledger, committed with the source position.
         .target(
             name: "RunLedgerIngest",
-            dependencies: ["RunLedgerCore", "RunLedgerStore", "RunLedgerSources", "RunLedgerHTTP"],
+            dependencies: ["RunLedgerCore", "RunLedgerStore", "RunLedgerReports", "RunLedgerSources", "RunLedgerHTTP"],
             swiftSettings: languageMode
         ),
         // HTTP client through libcurl (alert delivery, the executor's status API) and secret references.
@@ -75,8 +78,8 @@ let package = Package(
         .executableTarget(
             name: "runledger",
             dependencies: [
-                "RunLedgerCore", "RunLedgerStore", "RunLedgerSources", "RunLedgerIngest", "RunLedgerServer",
-                "RunLedgerNotify", "RunLedgerHTTP",
+                "RunLedgerCore", "RunLedgerStore", "RunLedgerReports", "RunLedgerSources", "RunLedgerIngest",
+                "RunLedgerServer", "RunLedgerNotify", "RunLedgerHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -92,8 +95,8 @@ let package = Package(
         .testTarget(
             name: "RunLedgerStoreTests",
             dependencies: [
-                "RunLedgerCore", "RunLedgerStore", "RunLedgerIngest", "RunLedgerServer", "RunLedgerNotify",
-                "RunLedgerHTTP", "RunLedgerSources", "TestSupport",
+                "RunLedgerCore", "RunLedgerStore", "RunLedgerReports", "RunLedgerIngest", "RunLedgerServer",
+                "RunLedgerNotify", "RunLedgerHTTP", "RunLedgerSources", "TestSupport",
                 // The connection guard driven on an embedded channel, with a clock the test moves.
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
