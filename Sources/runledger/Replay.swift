@@ -97,14 +97,9 @@ struct Replay: AsyncParsableCommand {
     }
 }
 
-func openLedger(_ path: String, readOnly: Bool = false) throws -> Ledger {
-    let dir = (path as NSString).deletingLastPathComponent
-    if !readOnly, !dir.isEmpty, !FileManager.default.fileExists(atPath: dir) {
-        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
-            throw Failure("\(dir): cannot create the ledger's directory (\(error.localizedDescription))")
-        }
-    }
-    return try Ledger(path: path, readOnly: readOnly)
+/// The writer's connection to the ledger at `location` (`--db`), through its backend.
+func openLedger(_ location: String) throws -> any LedgerStore & OutboxStore {
+    try LedgerBackends.open(location).openWriter()
 }
 
 func makeIngestOptions(_ settings: Settings, _ flags: SourceOptions) throws -> FileIngest.Options {

@@ -67,7 +67,8 @@ struct Serve: AsyncParsableCommand {
             let ingest = ThreadService(name: "runledger-ingest") { stop in follower.run(until: stop, publisher.publish)
             }
             let state = ServerState(
-                metrics: metrics, ledger: LedgerReader(path: dbPath), sources: board, version: RunLedgerCommand.version)
+                metrics: metrics, ledger: LedgerReader(backend: try LedgerBackends.open(dbPath)), sources: board,
+                version: RunLedgerCommand.version)
             // Timeouts and a connection cap: half-open and slowloris clients once held ~21,000 file
             // descriptors and /healthz timed out behind them.
             let gate = ConnectionGate(limits: ConnectionLimits(maxConnections: connectionCap))
@@ -111,7 +112,7 @@ struct Serve: AsyncParsableCommand {
             }
             if !sinks.isEmpty {
                 let notifier = Notifier(
-                    ledger: try openLedger(dbPath), sinks: sinks,
+                    ledger: try LedgerBackends.open(dbPath).openOutbox(), sinks: sinks,
                     publicURL: alertOptions.link(settings, listen: "\(host):\(port)"),
                     policy: retryPolicy)
                 notifier.onChange = { delta, line in
@@ -161,7 +162,7 @@ struct SourcePublisher {
     let board: SourceBoard
     let logger: Logger
     /// Read again after a failed commit, on the follower's thread (the ledger's own connection).
-    let ledger: Ledger
+    let ledger: any LedgerStore
 
     func publish(_ u: SourceUpdate) {
         if u.resync, let rollups = try? ledger.rollups() {
