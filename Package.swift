@@ -97,7 +97,10 @@ let package = Package(
             dependencies: [
                 "RunLedgerCore", "RunLedgerStore", "RunLedgerReports", "RunLedgerIngest", "RunLedgerServer",
                 "RunLedgerNotify", "RunLedgerHTTP", "RunLedgerSources", "TestSupport",
-                // The connection guard driven on an embedded channel, with a clock the test moves.
+                // The connection guard driven on an embedded channel, with a clock the test moves; the
+                // router asked without a socket and a webhook receiver on 127.0.0.1 (StoreReadsTests, NotifierStoresTests).
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),

@@ -19,11 +19,20 @@ enum StoreKind: CaseIterable, CustomTestStringConvertible {
         }
     }
 
-    /// The sources with a saved position, by name (not a `LedgerStore` operation: the ingest path
-    /// never lists them).
+    /// The backend the commands and `serve` would open: a path for SQLite; for the in-memory store, a
+    /// `memory://` location through `LedgerBackends.open`, wired in by one line as a new backend is.
+    func backend(_ path: String) throws -> any LedgerBackend {
+        switch self {
+        case .sqlite: try LedgerBackends.open(path)
+        case .inMemory:
+            try LedgerBackends.open(
+                "memory://test", schemes: ["memory": { _ in InMemoryLedgerBackend(store: .init()) }])
+        }
+    }
+
+    /// The sources with a saved position, by name (a reader's query: the ingest path never lists them).
     func sources(_ store: any LedgerStore) throws -> [String] {
-        if let ledger = store as? Ledger { return try ledger.positions().map(\.source) }
-        return try #require(store as? InMemoryLedgerStore).positionsBySource.keys.sorted()
+        try #require(store as? any LedgerQueries).positions().map(\.source)
     }
 
     var testDescription: String { self == .sqlite ? "SQLite" : "in memory" }
