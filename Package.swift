@@ -36,11 +36,14 @@ let package = Package(
 
         // Pure logic: envelopes, profiles and rules, correlation, run records, detectors, metric math. No I/O.
         .target(name: "RunLedgerCore", swiftSettings: languageMode),
-        // The SQLite ledger: schema, batched transactions, positions, rollups; and the executor's own
-        // database, read-only (SQLite, or PostgreSQL through libpq).
+        // The ledger: its protocols (ingest, reads, outbox), the backend seam, and the SQLite ledger (schema,
+        // batched transactions, positions, rollups, outbox).
+        .target(name: "RunLedgerStore", dependencies: ["RunLedgerCore", "CSQLite"], swiftSettings: languageMode),
+        // What the executor says of its runs in its own database, read-only (SQLite, or PostgreSQL through
+        // libpq): not the ledger, a source of reports for it.
         .target(
-            name: "RunLedgerStore", dependencies: ["RunLedgerCore", "CSQLite", "CPostgres"], swiftSettings: languageMode
-        ),
+            name: "RunLedgerReports", dependencies: ["RunLedgerCore", "RunLedgerStore", "CPostgres"],
+            swiftSettings: languageMode),
         // Byte sources: files (and, later, journald and stdin).
         .target(
             name: "RunLedgerSources", dependencies: ["RunLedgerCore", "CSystemd", "CZlib"], swiftSettings: languageMode),
@@ -48,7 +51,7 @@ let package = Package(
         .target(
             name: "RunLedgerIngest",
             dependencies: [
-                "RunLedgerCore", "RunLedgerStore", "RunLedgerSources", "RunLedgerHTTP",
+                "RunLedgerCore", "RunLedgerStore", "RunLedgerReports", "RunLedgerSources", "RunLedgerHTTP",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: languageMode
@@ -78,8 +81,8 @@ let package = Package(
         .executableTarget(
             name: "runledger",
             dependencies: [
-                "RunLedgerCore", "RunLedgerStore", "RunLedgerSources", "RunLedgerIngest", "RunLedgerServer",
-                "RunLedgerNotify", "RunLedgerHTTP",
+                "RunLedgerCore", "RunLedgerStore", "RunLedgerReports", "RunLedgerSources", "RunLedgerIngest",
+                "RunLedgerServer", "RunLedgerNotify", "RunLedgerHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -95,9 +98,12 @@ let package = Package(
         .testTarget(
             name: "RunLedgerStoreTests",
             dependencies: [
-                "RunLedgerCore", "RunLedgerStore", "RunLedgerIngest", "RunLedgerServer", "RunLedgerNotify",
-                "RunLedgerHTTP", "RunLedgerSources", "TestSupport",
-                // The connection guard driven on an embedded channel, with a clock the test moves.
+                "RunLedgerCore", "RunLedgerStore", "RunLedgerReports", "RunLedgerIngest", "RunLedgerServer",
+                "RunLedgerNotify", "RunLedgerHTTP", "RunLedgerSources", "TestSupport",
+                // The connection guard driven on an embedded channel, with a clock the test moves; the
+                // router asked without a socket and a webhook receiver on 127.0.0.1 (StoreReadsTests, NotifierStoresTests).
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),

@@ -10,14 +10,14 @@ import RunLedgerStore
 public final class ReportPoller {
     public let source: any ReportSource
     /// A connection of the poller's own, for reading: the writer's belongs to the writer's thread.
-    private let reader: any LedgerStore
+    private let reader: any LedgerQueries
     /// What one poll found: the reports to fold in (new or changed), and why runs were left unread (if any).
     public struct Outcome: Sendable {
         public var facts: OutsideFacts
         public var problem: String?
     }
 
-    public init(source: any ReportSource, reader: any LedgerStore) {
+    public init(source: any ReportSource, reader: any LedgerQueries) {
         self.source = source
         self.reader = reader
     }

@@ -1,5 +1,5 @@
 import RunLedgerCore
-import RunLedgerStore
+import RunLedgerReports
 
 /// A place outside the logs where the executor states what it claims about ended runs: its database
 /// (`db`) or its status API (`api`). `ReportPoller` asks it and folds the answers in.

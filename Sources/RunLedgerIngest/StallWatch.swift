@@ -6,10 +6,10 @@ import RunLedgerStore
 /// them together, like every other fact. It only reads the ledger.
 public final class StallWatch {
     /// A connection of the watch's own, for reading: the writer's belongs to the writer's thread.
-    private let reader: any LedgerStore
+    private let reader: any LedgerQueries
     private let alerting: Alerting
 
-    public init(reader: any LedgerStore, options: FileIngest.Options) throws {
+    public init(reader: any LedgerQueries, options: FileIngest.Options) throws {
         self.reader = reader
         alerting = options.alerting
         // After a restart the clock starts where the ledger's runs left it, not at the first new line.

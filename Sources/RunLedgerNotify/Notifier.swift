@@ -7,9 +7,10 @@ import RunLedgerStore
 /// limit. An attempt is counted before its request; its outcome and the change of
 /// `runledger_alerts_total` commit together after the answer, so a kill never loses a delivery and
 /// never marks one sent unanswered; one killed mid-request is sent again, with the same
-/// `Idempotency-Key` (the alert's dedup key) for receivers that honour it.
+/// `Idempotency-Key` (the alert's dedup key) for receivers that honour it. It works any backend's
+/// outbox (`OutboxStore`).
 public final class Notifier {
-    private let ledger: Ledger
+    private let ledger: any OutboxStore
     private let sinks: [String: Sink]
     private let publicURL: String
     private let policy: RetryPolicy
@@ -29,7 +30,7 @@ public final class Notifier {
     private let clock: @Sendable () -> Int64
 
     public init(
-        ledger: Ledger, sinks: [Sink], publicURL: String, policy: RetryPolicy = RetryPolicy(),
+        ledger: any OutboxStore, sinks: [Sink], publicURL: String, policy: RetryPolicy = RetryPolicy(),
         clock: @escaping @Sendable () -> Int64 = Notifier.wallClockMs
     ) {
         self.ledger = ledger
@@ -46,7 +47,7 @@ public final class Notifier {
     /// Attempts every delivery due now, once. Returns the number still pending for configured sinks.
     @discardableResult
     public func deliverDue(until shouldStop: () -> Bool = { false }) throws -> Int {
-        for var d in try ledger.dueDeliveries(nowMs: nowMs()) where !shouldStop() {
+        for var d in try ledger.dueDeliveries(nowMs: nowMs(), limit: 100) where !shouldStop() {
             guard let sink = sinks[d.sink] else { continue }  // a sink no longer configured keeps its deliveries
             // The clock at this request, not at the start of the pass: a pass can spend seconds on slow
             // sinks, and a limit measured from its start let two requests to Slack 0.1 s apart.

@@ -23,7 +23,7 @@ extension HTTPServer {
                 // The form again with the error, and no runs (never the unfiltered ledger).
                 let page = RunPages.list(
                     filter: RunFilter(), page: RunPage(limit: RunPages.pageSize), runs: [], next: nil,
-                    counts: Ledger.RunCounts(), error: "\(error)")
+                    counts: RunCounts(), error: "\(error)")
                 return html(.badRequest, page)
             }
             return await Self.page {

@@ -5,17 +5,17 @@ import RunLedgerStore
 /// filtered list), what RunLedger reads, and the latest flagged runs.
 enum LandingPage {
     /// What the page needs from the ledger, read on a reader thread.
-    struct Facts {
+    struct Facts: Sendable {
         var flagged: [RunRecord]
-        var day: Ledger.RunCounts
+        var day: RunCounts
         /// The last 24 hours' filter, which the counts' links narrow.
         var dayFilter: RunFilter
-        var all: Ledger.RunCounts
+        var all: RunCounts
         /// The end of the 24 hours: the latest time in the ledger (the log's clock, as stalls use it),
         /// so a replayed log reads as it did live; nil for an empty ledger.
         var nowMs: Int64?
 
-        static func read(_ ledger: Ledger) throws -> Facts {
+        static func read(_ ledger: any LedgerQueries) throws -> Facts {
             let now = try ledger.latestRunTimeMs()
             var day = RunFilter()
             day.sinceMs = now.map { $0 - 86_400_000 }
@@ -23,7 +23,7 @@ enum LandingPage {
             flagged.flagged = true
             return Facts(
                 flagged: try ledger.runs(flagged, page: RunPage(limit: 20)).runs,
-                day: now == nil ? Ledger.RunCounts() : try ledger.counts(day), dayFilter: day,
+                day: now == nil ? RunCounts() : try ledger.counts(day), dayFilter: day,
                 all: try ledger.counts(RunFilter()), nowMs: now)
         }
     }

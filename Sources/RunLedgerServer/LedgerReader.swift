@@ -1,47 +1,49 @@
-import Foundation
 import NIOPosix
-import RunLedgerCore
 import RunLedgerStore
+import Synchronization
 
-/// Read-only connections to the ledger for HTTP handlers, separate from the writers' (WAL lets
-/// readers run beside the writer). Opened on first use, so a new ledger may appear after start.
+/// Readers of the ledger for HTTP handlers, apart from the writer's connection (SQLite's WAL lets
+/// readers run beside the writer), opened through the ledger's backend on first use, so that a new
+/// ledger may appear after start.
 ///
-/// Reads run on threads of their own, never on the handlers' threads: SQLite blocks, and Swift's
+/// Reads run on threads of their own, never on the handlers' threads: a read may block, and Swift's
 /// cooperative pool has two threads here. Four clients reading `/api/runs?limit=10000` on those
 /// threads, behind one lock, pushed `/metrics` to a p99 of 1.6 s. Each reader thread takes a
-/// connection of its own, so reads do not queue behind one another's lock either.
-public final class LedgerReader: @unchecked Sendable {
-    private let path: String
+/// reader of its own, so reads do not queue behind one another's lock either.
+public final class LedgerReader: Sendable {
+    private let backend: any LedgerBackend
     private let pool: NIOThreadPool
-    private let lock = NSLock()
-    private var idle: [Ledger] = []
+    private let idle = Mutex<[PooledReader]>([])
 
     /// `threads` bounds the reads in flight (and the CPU they can take from the serving threads);
     /// more requests wait for a thread.
-    public init(path: String, threads: Int = 2) {
-        self.path = path
+    public init(backend: any LedgerBackend, threads: Int = 2) {
+        self.backend = backend
         pool = NIOThreadPool(numberOfThreads: threads)
         pool.start()
     }
 
     deinit { pool.shutdownGracefully { _ in } }
 
-    /// Runs `body` on a reader thread with a connection to itself. Build the response there too
-    /// (JSON of a thousand runs is work as well): what it returns is handed back as it is.
-    public func read<T>(_ body: @escaping (Ledger) throws -> T) async throws -> T {
-        let box = try await pool.runIfActive { [self] in Unchecked(try withConnection(body)) }
-        return box.value
-    }
-
-    private func withConnection<T>(_ body: (Ledger) throws -> T) throws -> T {
-        let ledger = try lock.withLock { idle.popLast() } ?? Ledger(path: path, readOnly: true)
-        defer { lock.withLock { idle.append(ledger) } }
-        return try body(ledger)
+    /// Runs `body` on a reader thread with a reader to itself. Build the response there too (JSON of
+    /// a thousand runs is work as well): what it returns is handed back as it is.
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any LedgerQueries) throws -> T) async throws -> T {
+        try await pool.runIfActive { [self] in
+            let reader = try idle.withLock { $0.popLast() } ?? PooledReader(try backend.openReader())
+            defer { idle.withLock { $0.append(reader) } }
+            return try reader.use(body)
+        }
     }
 }
 
-/// Carries a value from a reader thread to the awaiting handler: it is handed over, not shared.
-private struct Unchecked<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
+/// One reader, used by one thread at a time: it is taken from the idle list for a read and put back
+/// after. Its lock is never contended; it is how the compiler sees that the reader is not shared.
+private final class PooledReader: Sendable {
+    private let reader: Mutex<any LedgerQueries>
+
+    init(_ reader: sending any LedgerQueries) { self.reader = Mutex(reader) }
+
+    func use<T: Sendable>(_ body: (any LedgerQueries) throws -> T) throws -> T {
+        try reader.withLock { try body($0) }
+    }
 }

@@ -2,18 +2,6 @@ import RunLedgerCore
 
 /// Lists of runs by `RunFilter`, newest first, a page at a time: `/api/runs`, `/runs` and `runledger runs`.
 extension Ledger {
-    /// Counts of one filter's runs by kind: what the landing page and the list's header show.
-    public struct RunCounts: Sendable, Equatable {
-        public init() {}
-        public init(runs: Int, falseFailures: Int, mismatches: Int, stalled: Int) {
-            (self.runs, self.falseFailures, self.mismatches, self.stalled) = (runs, falseFailures, mismatches, stalled)
-        }
-        public var runs = 0
-        public var falseFailures = 0
-        public var mismatches = 0
-        public var stalled = 0
-    }
-
     /// One page of `filter`'s runs, newest first, and the cursor of the page after it (nil: no more).
     /// The cursor is the last run's row id: pages stay put while new runs arrive at the top.
     public func runs(_ filter: RunFilter, page: RunPage) throws -> (runs: [RunRecord], next: Int64?) {

@@ -34,16 +34,6 @@ public protocol LedgerStore: AnyObject {
     func commit(_ batch: LedgerBatch) throws
     /// A long catch-up read is starting (true) or over (false); a store may size its caches for it.
     func setCatchingUp(_ on: Bool)
-
-    // MARK: What the report pollers and the stall watch look at
-
-    /// Ended runs, most recently ended first (then by run id, descending), each with its report from
-    /// `source` (nil when it has none); `unreportedOnly` leaves out the runs that have one.
-    func endedRuns(reportedBy source: String, unreportedOnly: Bool) throws -> [(runId: String, report: Report?)]
-    /// Runs by status, oldest written first.
-    func runs(_ query: RunQuery) throws -> [RunRecord]
-    /// The latest start or end time among the runs written last (where the log's clock stood), if any.
-    func latestRunTimeMs() throws -> Int64?
 }
 
 extension LedgerStore {

@@ -2,22 +2,7 @@ import CSQLite
 import Foundation
 import RunLedgerCore
 
-/// One alert's delivery to one sink.
-public struct Delivery: Sendable {
-    public enum State: String, Sendable { case pending, sent, failed }
-
-    public var alertId: Int64
-    public var sink: String
-    public var state: State
-    public var attempts: Int
-    public var nextAttemptMs: Int64
-    public var lastError: String?
-    public var alert: Alert
-    /// When it was first tried (wall clock, ms): retries are bounded by time since then.
-    public var firstAttemptMs: Int64?
-}
-
-/// The outbox side of the ledger: what is due, and what happened to each delivery.
+/// The outbox in SQLite (`OutboxStore`): what is due, and what happened to each delivery.
 extension Ledger {
     /// Pending deliveries whose next attempt is due at `nowMs`, oldest first.
     public func dueDeliveries(nowMs: Int64, limit: Int = 100) throws -> [Delivery] {

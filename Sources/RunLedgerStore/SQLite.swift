@@ -6,12 +6,13 @@ public struct LedgerError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// A thin owner of one `sqlite3` connection. Not thread-safe: one thread uses it at a time.
-final class SQLiteConnection {
+/// A thin owner of one `sqlite3` connection. Not thread-safe: one thread uses it at a time. `package`:
+/// the executor's own SQLite database is read through it too (`RunLedgerReports`).
+package final class SQLiteConnection {
     let path: String
     private(set) var handle: OpaquePointer?
 
-    init(path: String, readOnly: Bool) throws {
+    package init(path: String, readOnly: Bool) throws {
         self.path = path
         let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
         var db: OpaquePointer?
@@ -47,7 +48,7 @@ final class SQLiteConnection {
         }
     }
 
-    func prepare(_ sql: String) throws -> Statement {
+    package func prepare(_ sql: String) throws -> Statement {
         var stmt: OpaquePointer?
         guard sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil) == SQLITE_OK, let stmt
         else {
@@ -58,7 +59,7 @@ final class SQLiteConnection {
 }
 
 /// A prepared statement, reset after each use.
-final class Statement {
+package final class Statement {
     private let stmt: OpaquePointer
     private unowned let connection: SQLiteConnection
 
@@ -93,7 +94,7 @@ final class Statement {
     }
 
     /// Runs a query and hands each row to `body`.
-    func query(_ values: [SQLValue] = [], _ body: (Row) throws -> Void) throws {
+    package func query(_ values: [SQLValue] = [], _ body: (Row) throws -> Void) throws {
         bind(values)
         defer { sqlite3_reset(stmt) }
         while true {
@@ -105,7 +106,7 @@ final class Statement {
     }
 }
 
-enum SQLValue {
+package enum SQLValue {
     case int(Int64)
     case text(String)
     case null
@@ -113,12 +114,12 @@ enum SQLValue {
     static func optional(_ v: Int64?) -> SQLValue { v.map(SQLValue.int) ?? .null }
 }
 
-struct Row {
+package struct Row {
     let stmt: OpaquePointer
 
-    func int(_ i: Int32) -> Int64 { sqlite3_column_int64(stmt, i) }
-    func optionalInt(_ i: Int32) -> Int64? { sqlite3_column_type(stmt, i) == SQLITE_NULL ? nil : int(i) }
-    func optionalText(_ i: Int32) -> String? { sqlite3_column_type(stmt, i) == SQLITE_NULL ? nil : text(i) }
+    package func int(_ i: Int32) -> Int64 { sqlite3_column_int64(stmt, i) }
+    package func optionalInt(_ i: Int32) -> Int64? { sqlite3_column_type(stmt, i) == SQLITE_NULL ? nil : int(i) }
+    package func optionalText(_ i: Int32) -> String? { sqlite3_column_type(stmt, i) == SQLITE_NULL ? nil : text(i) }
     /// The column's text as bytes, valid only inside `body` (no `String` made).
     func withBytes<T>(_ i: Int32, _ body: (UnsafeBufferPointer<UInt8>) throws -> T) rethrows -> T {
         let n = Int(sqlite3_column_bytes(stmt, i))
@@ -126,7 +127,7 @@ struct Row {
         return try body(UnsafeBufferPointer(start: p, count: n))
     }
 
-    func text(_ i: Int32) -> String {
+    package func text(_ i: Int32) -> String {
         guard let p = sqlite3_column_text(stmt, i) else { return "" }
         return String(cString: p)
     }

@@ -3,6 +3,7 @@ import Foundation
 import RunLedgerCore
 import RunLedgerIngest
 import RunLedgerNotify
+import RunLedgerReports
 import RunLedgerStore
 
 /// Where alerts go and what raises them; shared by `serve` and `replay`.

@@ -31,7 +31,7 @@ struct Alerts: AsyncParsableCommand {
                     }
                     filter = s
                 }
-                let deliveries = try Ledger(path: db, readOnly: true).allDeliveries(state: filter)
+                let deliveries = try LedgerBackends.open(db).openReader().allDeliveries(state: filter, limit: 1000)
                 if json {
                     var w = JSONWriter(pretty: true)
                     w.beginArray()

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import RunLedgerHTTP
-import RunLedgerStore
+import RunLedgerReports
 
 struct Check: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

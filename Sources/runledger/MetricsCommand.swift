@@ -16,7 +16,7 @@ struct MetricsCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingFailures {
             let settings = try config.map(Settings.load) ?? Settings()
-            let ledger = try Ledger(path: db, readOnly: true)
+            let ledger = try LedgerBackends.open(db).openReader()
             let sources = try ledger.positions().map(\.source)
             let metrics = LiveMetrics(
                 rollups: try ledger.rollups(), workflows: settings.resolvedProfile.knownWorkflows + settings.workflows,

@@ -9,6 +9,8 @@ import RunLedgerStore
 /// only decides how to run them (follow and serve, or read once and exit).
 struct Pipeline {
     let dbPath: String
+    /// Where the ledger lives (`--db`): every connection below is opened through it.
+    let backend: any LedgerBackend
     let options: FileIngest.Options
     /// The ledger's only writer in this process: every source, report and stall mark commits through it.
     let writer: LedgerWriter
@@ -32,14 +34,15 @@ struct Pipeline {
         options.alerting = try alertOptions.alerting(settings, sinks: sinks)
         self.options = options
         self.dbPath = dbPath
-        writer = LedgerWriter(store: try openLedger(dbPath), options: options)
+        backend = try LedgerBackends.open(dbPath)
+        writer = LedgerWriter(store: try backend.openWriter(), options: options)
     }
 
     /// A connection of its own for a thread that only reads (a report poller, the stall watch).
-    func openReader() throws -> any LedgerStore { try openLedger(dbPath, readOnly: true) }
+    func openReader() throws -> any LedgerQueries { try backend.openReader() }
 
     /// The outbox's deliverer, on a connection of its own (it records attempts, not facts).
     func makeNotifier(publicURL: String) throws -> Notifier {
-        Notifier(ledger: try openLedger(dbPath), sinks: sinks, publicURL: publicURL, policy: retryPolicy)
+        Notifier(ledger: try backend.openOutbox(), sinks: sinks, publicURL: publicURL, policy: retryPolicy)
     }
 }

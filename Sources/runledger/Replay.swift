@@ -63,7 +63,7 @@ struct Replay: AsyncParsableCommand {
             // A source that fails is said and skipped (exit 0): the logs were read all the same.
             for source in pipeline.reportSources {
                 do {
-                    let outcome = try ReportPoller(source: source, reader: writer.store).pollOnce()
+                    let outcome = try ReportPoller(source: source, reader: try pipeline.openReader()).pollOnce()
                     try writer.apply(outcome.facts)
                     if let problem = outcome.problem {
                         printError(
@@ -75,7 +75,8 @@ struct Replay: AsyncParsableCommand {
             }
             if pipeline.options.alerting.stall != nil {
                 // Runs the log left quiet and unended for the threshold, by the log's own clock.
-                if let stalls = try StallWatch(reader: writer.store, options: pipeline.options).checkOnce() {
+                if let stalls = try StallWatch(reader: try pipeline.openReader(), options: pipeline.options).checkOnce()
+                {
                     try writer.apply(stalls)
                 }
             }
@@ -92,14 +93,9 @@ struct Replay: AsyncParsableCommand {
     }
 }
 
-func openLedger(_ path: String, readOnly: Bool = false) throws -> Ledger {
-    let dir = (path as NSString).deletingLastPathComponent
-    if !readOnly, !dir.isEmpty, !FileManager.default.fileExists(atPath: dir) {
-        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
-            throw Failure("\(dir): cannot create the ledger's directory (\(error.localizedDescription))")
-        }
-    }
-    return try Ledger(path: path, readOnly: readOnly)
+/// The writer's connection to the ledger at `location` (`--db`), through its backend.
+func openLedger(_ location: String) throws -> any LedgerStore & LedgerQueries & OutboxStore {
+    try LedgerBackends.open(location).openWriter()
 }
 
 func makeIngestOptions(_ settings: Settings, _ flags: SourceOptions) throws -> FileIngest.Options {

@@ -80,7 +80,7 @@ struct Runs: AsyncParsableCommand {
                 let option = "--" + name.replacingOccurrences(of: "_", with: "-")
                 throw Failure("\(option) \(value): \(text.dropFirst(name.count + 1))")
             }
-            let ledger = try Ledger(path: db, readOnly: true)
+            let ledger = try LedgerBackends.open(db).openReader()
             if json && limit == nil {
                 print(RunView.json(try ledger.allRuns(filter), pretty: true))
                 return

@@ -71,7 +71,8 @@ struct Serve: AsyncParsableCommand {
                 follower.run(until: stop, publisher.publish) { logger.warning("\($0); asked for again") }
             }
             let state = ServerState(
-                metrics: metrics, ledger: LedgerReader(path: dbPath), sources: board, version: RunLedgerCommand.version)
+                metrics: metrics, ledger: LedgerReader(backend: pipeline.backend), sources: board,
+                version: RunLedgerCommand.version)
             // Timeouts and a connection cap: half-open and slowloris clients once held ~21,000 file
             // descriptors and /healthz timed out behind them.
             let gate = ConnectionGate(limits: ConnectionLimits(maxConnections: connectionCap))

@@ -26,6 +26,19 @@ import Testing
         #expect(oneLine(missing).contains("none.db: no such ledger"))
     }
 
+    /// `--db` of a scheme no ledger backend has (a typo, or a backend this build lacks) is one line, and
+    /// nothing is created: the location was once taken for a path, and replay made `foo:/x` beside it.
+    @Test func aLedgerLocationOfAnUnknownSchemeIsNamedAndNothingIsCreated() throws {
+        let dir = TempDir()
+        let said = "runledger: foo://x: no ledger backend for foo:// (a ledger is the path of an SQLite file)"
+        for args in [["replay", "--db", "foo://x", Paths.sampleLog], ["runs", "--db", "foo://x"]] {
+            let r = try run(Paths.binary, args, directory: dir.path)
+            #expect(r.status == 1)
+            #expect(oneLine(r) == said, "\(args[0])")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
+    }
+
     @Test func aBadStatusIsNamed() throws {
         let dir = TempDir()
         _ = try runledger("replay", "--db", dir.file("l.db"), Paths.sampleLog)

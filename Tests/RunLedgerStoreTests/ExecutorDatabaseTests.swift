@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import RunLedgerCore
+@testable import RunLedgerReports
 @testable import RunLedgerStore
 
 @Suite struct ExecutorDatabaseTests {

@@ -4,6 +4,7 @@ import Testing
 
 @testable import RunLedgerCore
 @testable import RunLedgerIngest
+@testable import RunLedgerReports
 @testable import RunLedgerStore
 
 /// The PostgreSQL reader against a real server (PostgresServer: Debian's binaries, 127.0.0.1).

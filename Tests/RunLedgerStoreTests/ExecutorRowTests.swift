@@ -1,7 +1,7 @@
 import Testing
 
 @testable import RunLedgerCore
-@testable import RunLedgerStore
+@testable import RunLedgerReports
 
 /// The one reading of a `workflow_runs` row both database readers share.
 @Suite struct ExecutorRowTests {

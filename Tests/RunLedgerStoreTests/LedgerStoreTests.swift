@@ -12,18 +12,27 @@ enum StoreKind: CaseIterable, CustomTestStringConvertible {
     case sqlite, inMemory
 
     /// A new store; `path` is the SQLite ledger's file.
-    func make(_ path: String) throws -> any LedgerStore {
+    func make(_ path: String) throws -> any LedgerStore & LedgerQueries {
         switch self {
         case .sqlite: try Ledger(path: path)
         case .inMemory: InMemoryLedgerStore()
         }
     }
 
-    /// The sources with a saved position, by name (not a `LedgerStore` operation: the ingest path
-    /// never lists them).
+    /// The backend the commands and `serve` would open: a path for SQLite; for the in-memory store, a
+    /// `memory://` location through `LedgerBackends.open`, wired in by one line as a new backend is.
+    func backend(_ path: String) throws -> any LedgerBackend {
+        switch self {
+        case .sqlite: try LedgerBackends.open(path)
+        case .inMemory:
+            try LedgerBackends.open(
+                "memory://test", schemes: ["memory": { _ in InMemoryLedgerBackend(store: .init()) }])
+        }
+    }
+
+    /// The sources with a saved position, by name (a reader's query: the ingest path never lists them).
     func sources(_ store: any LedgerStore) throws -> [String] {
-        if let ledger = store as? Ledger { return try ledger.positions().map(\.source) }
-        return try #require(store as? InMemoryLedgerStore).positionsBySource.keys.sorted()
+        try #require(store as? any LedgerQueries).positions().map(\.source)
     }
 
     var testDescription: String { self == .sqlite ? "SQLite" : "in memory" }
@@ -93,7 +102,7 @@ enum StoreKind: CaseIterable, CustomTestStringConvertible {
             + " record db-quiet for run_id quiet-run\u{1B}[0m\n"
         let sample = try String(contentsOfFile: Fixture.sampleLog, encoding: .utf8)
         #expect(FileManager.default.createFile(atPath: log, contents: Data((sample + quiet).utf8)))
-        func ingest(into store: any LedgerStore) throws {
+        func ingest(into store: any LedgerStore & LedgerQueries) throws {
             var o = options()
             // A fresh clock each: the log's clock is shared by whatever is handed the same options.
             o.alerting = Alerting(

@@ -63,7 +63,9 @@ func replay(
 
 /// One poll of `source`, folded and committed as `replay` does.
 @discardableResult
-func poll(_ source: any ReportSource, into store: any LedgerStore, options: FileIngest.Options = utcOptions()) throws
+func poll(
+    _ source: any ReportSource, into store: any LedgerStore & LedgerQueries, options: FileIngest.Options = utcOptions()
+) throws
     -> ReportPoller.Outcome
 {
     let outcome = try ReportPoller(source: source, reader: store).pollOnce()
@@ -72,12 +74,12 @@ func poll(_ source: any ReportSource, into store: any LedgerStore, options: File
 }
 
 /// One look of the stall watch, folded and committed as `replay` does.
-func checkStalls(in store: any LedgerStore, options: FileIngest.Options, nowMs: Int64? = nil) throws {
+func checkStalls(in store: any LedgerStore & LedgerQueries, options: FileIngest.Options, nowMs: Int64? = nil) throws {
     guard let stalls = try StallWatch(reader: store, options: options).checkOnce(nowMs: nowMs) else { return }
     try LedgerWriter(store: store, options: options).apply(stalls)
 }
 
-func snapshot(_ ledger: any LedgerStore) throws -> (runs: String, rollups: [String: Int64]) {
+func snapshot(_ ledger: any LedgerQueries) throws -> (runs: String, rollups: [String: Int64]) {
     let runs = RunView.json(try ledger.runs(RunQuery()))
     var rollups: [String: Int64] = [:]
     for (k, v) in try ledger.rollups() where v != 0 { rollups[k.encoded] = v }

@@ -64,7 +64,7 @@ enum Pages {
     }
 
     /// The counts of `counts` as links that narrow `filter` to each kind.
-    static func kinds(_ counts: Ledger.RunCounts, within filter: RunFilter) -> [Values] {
+    static func kinds(_ counts: RunCounts, within filter: RunFilter) -> [Values] {
         var ff = filter
         ff.falseFailure = true
         var mm = filter

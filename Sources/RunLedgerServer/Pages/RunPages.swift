@@ -7,7 +7,7 @@ enum RunPages {
     static let pageSize = 50
 
     static func list(
-        filter: RunFilter, page: RunPage, runs: [RunRecord], next: Int64?, counts: Ledger.RunCounts, error: String?
+        filter: RunFilter, page: RunPage, runs: [RunRecord], next: Int64?, counts: RunCounts, error: String?
     ) -> String {
         var values: Pages.Values = [
             "title": "Runs", "rows": Pages.rows(runs), "total": String(counts.runs),

@@ -1,5 +1,6 @@
 import CPostgres
 import Foundation
+import RunLedgerStore
 
 /// A thin owner of one libpq connection, for reading only. Every message it throws is one line that
 /// names the database by `PostgresAddress.displayName` and has its secrets removed: libpq's own

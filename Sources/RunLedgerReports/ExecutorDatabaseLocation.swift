@@ -1,4 +1,5 @@
 import RunLedgerCore
+import RunLedgerStore
 
 /// What reads the executor's `workflow_runs` table, whichever database holds it.
 public protocol ExecutorReportReader: AnyObject {

@@ -1,5 +1,6 @@
 import Foundation
 import RunLedgerCore
+import RunLedgerStore
 
 /// The executor's `workflow_runs` table in PostgreSQL (§5a: `cost_estimate DECIMAL`, `metadata
 /// JSONB`), read through libpq in a read-only session; the same reports as `ExecutorDatabase`.

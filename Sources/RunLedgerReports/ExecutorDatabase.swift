@@ -1,6 +1,6 @@
-import CSQLite
 import Foundation
 import RunLedgerCore
+import RunLedgerStore
 
 /// The executor's own `workflow_runs` table (shared/executor-log-formats.md §5a), opened read-only:
 /// what the executor claims about each run, for reporting-mismatch detection.
