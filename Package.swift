@@ -1,9 +1,9 @@
 // swift-tools-version:6.2
 import PackageDescription
 
-// Our own targets build in Swift 5 language mode: the pipeline hands values between a reader
-// thread and the HTTP server through locks, which the Swift 6 checker cannot see through yet.
-let languageMode: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+// Our own targets build in Swift 6 language mode (strict concurrency): loops that block own their
+// thread and hand values on as Sendable ones (docs/writer.md).
+let languageMode: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
 let package = Package(
     name: "runledger",

@@ -9,6 +9,9 @@ import RunLedgerSources
 /// correlator's state after each line a commit follows), so positions still commit with their facts.
 /// On an error the ingest is dropped and reopened from the ledger (as `Follower` does), so a
 /// correlator that ran ahead of the last commit is never used.
+///
+/// Unchecked `Sendable`: the reader thread and the writer share the queue, and every shared field is
+/// read and written under `cond`; the Synchronization module has no condition variable to wait on.
 final class ExtractionPipeline: @unchecked Sendable {
     /// Lines read, extracted and correlated, in file order. Parallel arrays, not an array of tuples:
     /// reading a tuple's member out of an array copied the whole tuple, retaining its parts.
@@ -78,8 +81,11 @@ final class ExtractionPipeline: @unchecked Sendable {
     ) {
         self.splitter = splitter
         self.queuedLinesLimit = queuedLines
+        let handoff = ReaderHandoff(file: file, extractor: extractor, ingestor: ingestor)
         let thread = Thread { [self] in
-            produce(file, offset, extractor, ingestor, commitLines, sinceCommit, chunkBytes, batchLines)
+            produce(
+                handoff.file, offset, handoff.extractor, handoff.ingestor, commitLines, sinceCommit, chunkBytes,
+                batchLines)
             done.signal()
         }
         thread.name = "runledger-extract"
@@ -198,4 +204,13 @@ final class ExtractionPipeline: @unchecked Sendable {
         if let failure { throw failure }
         return splitter
     }
+}
+
+/// What the reader thread takes over until `finish`: the file, its extractor and the ingestor's
+/// correlator (the ingestor's fold stays with the writer, which uses only that). Unchecked: the
+/// handover is real, but the ingestor is shared in two disjoint halves, which Swift cannot express.
+private struct ReaderHandoff: @unchecked Sendable {
+    let file: any ByteSource
+    let extractor: Extractor
+    let ingestor: Ingestor
 }

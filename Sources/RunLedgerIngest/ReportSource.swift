@@ -47,3 +47,26 @@ public final class DatabaseReports: ReportSource {
         }
     }
 }
+
+/// A report source as a value: what the configuration names, checked, and opened by the thread that
+/// polls it (a source holds a connection or an HTTP client, which belong to one thread).
+public enum ReportSourceSpec: Sendable {
+    case database(ExecutorDatabaseLocation)
+    case statusAPI(StatusAPI.Options)
+
+    /// The key of its reports (`db`, `api`).
+    public var name: String {
+        switch self {
+        case .database: "db"
+        case .statusAPI: "api"
+        }
+    }
+
+    /// A new source of this kind; throws what `StatusAPI.check` finds wrong with its options.
+    public func open() throws -> any ReportSource {
+        switch self {
+        case .database(let location): DatabaseReports(location: location)
+        case .statusAPI(let options): try StatusAPI(options)
+        }
+    }
+}

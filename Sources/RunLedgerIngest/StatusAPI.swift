@@ -6,7 +6,7 @@ import RunLedgerHTTP
 /// report source. It is asked only about ended runs it has not answered for, a bounded number per
 /// poll, and a poll ends at the first failure: an API that is down costs one timeout, not hundreds.
 public final class StatusAPI: ReportSource {
-    public struct Options {
+    public struct Options: Sendable {
         /// `http://127.0.0.1:8881`, with or without a trailing `/` or `/api/v1`.
         public var url: String
         /// Sent in `header` when set (already resolved from env:/file:).

@@ -9,13 +9,18 @@ import Synchronization
 /// polling. A body that throws, or returns before it was asked to stop, ends `run` with an error, which
 /// ends the service group (and `serve`, exit 1, the error said).
 public final class ThreadService: Service, Sendable {
+    /// The loop: it runs until `shouldStop` says so, and may throw.
+    public typealias Body = (_ shouldStop: @escaping @Sendable () -> Bool) throws -> Void
+
     private let name: String
-    private let body: @Sendable (_ shouldStop: @escaping @Sendable () -> Bool) throws -> Void
+    /// Handed to the thread that runs it, once: the loop's objects (a follower, a poller) belong to that
+    /// thread alone, so they need not be `Sendable`; `sending` makes the caller give them up.
+    private let body: Mutex<Body?>
     private let stopRequested = Atomic<Bool>(false)
 
-    public init(name: String, body: @escaping @Sendable (_ shouldStop: @escaping @Sendable () -> Bool) throws -> Void) {
+    public init(name: String, body: sending @escaping Body) {
         self.name = name
-        self.body = body
+        self.body = Mutex(body)
     }
 
     public func run() async throws {
@@ -23,7 +28,8 @@ public final class ThreadService: Service, Sendable {
             try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
                 let thread = Thread { [self] in
                     do {
-                        try body { self.stopRequested.load(ordering: .acquiring) }
+                        guard let loop = body.withLock({ $0.take() }) else { return done.resume() }
+                        try loop { self.stopRequested.load(ordering: .acquiring) }
                         // Its loops end only when asked to: one that ends by itself has failed.
                         if self.stopRequested.load(ordering: .acquiring) {
                             done.resume()

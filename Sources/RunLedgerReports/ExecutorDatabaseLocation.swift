@@ -11,7 +11,7 @@ extension ExecutorDatabase: ExecutorReportReader {}
 
 /// Where the executor's database is, by the form of `--executor-db`: a PostgreSQL connection string
 /// (`postgresql://…`, `postgres://…`, `host=… dbname=…`) or else the path of its SQLite file.
-public enum ExecutorDatabaseLocation {
+public enum ExecutorDatabaseLocation: Sendable {
     case sqlite(path: String)
     case postgres(PostgresAddress)
 

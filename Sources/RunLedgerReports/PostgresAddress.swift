@@ -5,7 +5,7 @@ import RunLedgerStore
 /// A PostgreSQL connection string (`postgresql://…`, `postgres://…` or libpq's `key=value …` form),
 /// parsed by libpq itself so that RunLedger accepts exactly what `psql` accepts. It knows which of its
 /// values are secrets, so that no message RunLedger writes carries one.
-public struct PostgresAddress {
+public struct PostgresAddress: Sendable {
     /// The parameters as given (libpq's keywords, e.g. `host`, `dbname`, `password`).
     public let parameters: [(keyword: String, value: String)]
     /// The values libpq marks as passwords, and PGPASSWORD: removed from every message.

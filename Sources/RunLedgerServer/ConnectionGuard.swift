@@ -137,7 +137,8 @@ public final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChanne
         // Done when the last byte reached the socket, not when the handler handed it over: a client
         // that does not read its answer stays under the request timeout.
         let written = context.eventLoop.makePromise(of: Void.self)
-        written.futureResult.whenComplete { [self] _ in
+        // On the channel's event loop, like every call of a handler: the isolated view says so to the compiler.
+        written.futureResult.assumeIsolated().whenComplete { [self] _ in
             inFlight -= 1
             guard inFlight == 0, !finished else { return }
             gate.setBusy(context.channel, false)
@@ -171,6 +172,6 @@ public final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChanne
     private func arm(_ context: ChannelHandlerContext, _ after: TimeAmount) {
         timer?.cancel()
         guard !finished else { return }
-        timer = context.eventLoop.scheduleTask(in: after) { context.close(promise: nil) }
+        timer = context.eventLoop.assumeIsolated().scheduleTask(in: after) { context.close(promise: nil) }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -20,9 +21,9 @@ final class LedgerLock {
     let path: String
     private let fd: Int32
 
-    private static let registryLock = NSLock()
-    /// Held weakly: the lock goes when the last writing `Ledger` of this process lets go of it.
-    nonisolated(unsafe) private static var held: [String: Weak] = [:]
+    /// This process's locks by lock file, held weakly: a lock goes when the last writing `Ledger` of
+    /// this process lets go of it (the writer's and the notifier's connections share one).
+    private static let held = Mutex<[String: Weak]>([:])
 
     private struct Weak { weak var lock: LedgerLock? }
 
@@ -37,7 +38,7 @@ final class LedgerLock {
     /// Throws one line naming the ledger and the holder's pid when another process holds it.
     static func acquire(for database: String) throws -> LedgerLock {
         let path = canonical(database) + ".lock"
-        return try registryLock.withLock {
+        return try held.withLock { held in
             if let existing = held[path]?.lock { return existing }
             let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
             guard fd >= 0 else {

@@ -61,15 +61,19 @@ struct AlertOptions: ParsableArguments {
     var statusAPIHeader: String?
 
     /// Where the executor's own reports are read, besides its log: its database and its status API.
-    func reportSources(_ settings: Settings) throws -> [any ReportSource] {
-        var out: [any ReportSource] = []
-        if let location = try executorDatabase(settings) { out.append(DatabaseReports(location: location)) }
+    /// Each is checked here (`StatusAPI.check`), so a bad one stops the command before anything is read.
+    func reportSources(_ settings: Settings) throws -> [ReportSourceSpec] {
+        var out: [ReportSourceSpec] = []
+        if let location = try executorDatabase(settings) { out.append(.database(location)) }
         if let api = try statusAPISettings(settings) {
             let config = "\(settings.file ?? "config"): \"status_api"
             let options = try api.options(
                 keyOrigin: statusAPIKey != nil ? "--status-api-key" : config + ".api_key\"",
                 environment: ProcessInfo.processInfo.environment)
-            do { out.append(try StatusAPI(options)) } catch let e as StatusAPI.ConfigError {
+            do {
+                try StatusAPI.check(options)
+                out.append(.statusAPI(options))
+            } catch let e as StatusAPI.ConfigError {
                 throw Failure("\(statusAPI != nil ? "--status-api" : config + "\""): \(e)")
             }
         }

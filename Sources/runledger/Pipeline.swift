@@ -5,17 +5,18 @@ import RunLedgerNotify
 import RunLedgerStore
 
 /// What `serve` and `replay` both build from the settings and flags, in one place: the ingest options,
-/// the ledger's one writer, the report sources, the sinks and their retry policy. Each command then
-/// only decides how to run them (follow and serve, or read once and exit).
-struct Pipeline {
+/// where the ledger lives, the report sources, the sinks and their retry policy. Each command then only
+/// decides how to run them (follow and serve, or read once and exit).
+///
+/// A value every thread may hold: the connections and sources it opens are new for each caller, so
+/// each of `serve`'s threads opens its own and no other thread touches them.
+struct Pipeline: Sendable {
     let dbPath: String
     /// Where the ledger lives (`--db`): every connection below is opened through it.
     let backend: any LedgerBackend
     let options: FileIngest.Options
-    /// The ledger's only writer in this process: every source, report and stall mark commits through it.
-    let writer: LedgerWriter
     let sinks: [Sink]
-    let reportSources: [any ReportSource]
+    let reportSources: [ReportSourceSpec]
     let retryPolicy: RetryPolicy
 
     init(
@@ -35,7 +36,12 @@ struct Pipeline {
         self.options = options
         self.dbPath = dbPath
         backend = try LedgerBackends.open(dbPath)
-        writer = LedgerWriter(store: try backend.openWriter(), options: options)
+    }
+
+    /// The ledger's only writer in this process: every source, report and stall mark commits through
+    /// it. Opening it takes the ledger's lock (one writing process per ledger).
+    func makeWriter() throws -> LedgerWriter {
+        LedgerWriter(store: try backend.openWriter(), options: options)
     }
 
     /// A connection of its own for a thread that only reads (a report poller, the stall watch).

@@ -36,7 +36,7 @@ struct Replay: AsyncParsableCommand {
             let pipeline = try Pipeline(
                 db: dbPath, settings: settings, sourceOptions: options, alertOptions: alertOptions, following: false,
                 batchLines: batchLines)
-            let writer = pipeline.writer
+            let writer = try pipeline.makeWriter()
             for pattern in sources {
                 let paths = expandGlob(pattern)
                 if paths.isEmpty { throw Failure("\(pattern): no file matches") }
@@ -63,7 +63,8 @@ struct Replay: AsyncParsableCommand {
             // A source that fails is said and skipped (exit 0): the logs were read all the same.
             for source in pipeline.reportSources {
                 do {
-                    let outcome = try ReportPoller(source: source, reader: try pipeline.openReader()).pollOnce()
+                    let outcome = try ReportPoller(source: try source.open(), reader: try pipeline.openReader())
+                        .pollOnce()
                     try writer.apply(outcome.facts)
                     if let problem = outcome.problem {
                         printError(

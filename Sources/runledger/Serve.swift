@@ -48,17 +48,20 @@ struct Serve: AsyncParsableCommand {
             let pipeline = try Pipeline(
                 db: dbPath, settings: settings, sourceOptions: options, alertOptions: alertOptions, following: true)
             let zoneName = pipeline.options.envelopes.zone.name
-            let writer = pipeline.writer
+            // Opened here, not on its thread: a ledger another process writes is refused before HTTP listens.
+            let writer = try pipeline.makeWriter()
+            let inbox = writer.inbox
             let follower = Follower(
                 patterns: sources, journals: journal.map { [$0] } ?? [],
                 journalStart: try options.start(settings, default: .end), writer: writer, options: pipeline.options)
+            let sourceNames = follower.sourceNames
             let metrics = LiveMetrics(
                 rollups: try writer.store.rollups(),
                 workflows: settings.resolvedProfile.knownWorkflows + settings.workflows,
-                sources: follower.sourceNames, sinks: pipeline.sinks.map(\.route), version: RunLedgerCommand.version)
+                sources: sourceNames, sinks: pipeline.sinks.map(\.route), version: RunLedgerCommand.version)
             // Each commit's change, told after its transaction: the live metrics add up what the ledger holds.
             writer.observe { metrics.apply($0.changes) }
-            let board = SourceBoard(sources: follower.sourceNames)
+            let board = SourceBoard(sources: sourceNames)
             let logger = {
                 var logger = Logger(label: "runledger")
                 logger.logLevel = .info
@@ -67,6 +70,7 @@ struct Serve: AsyncParsableCommand {
             let publisher = SourcePublisher(metrics: metrics, board: board, logger: logger)
             // File reads, journal waits, libcurl and SQLite block: each loop gets a thread of its own.
             // The ingest thread is the writer's: it also folds what the pollers and the stall watch hand it.
+            // The writer and the follower are handed to it (`sending`): nothing here touches them after.
             let ingest = ThreadService(name: "runledger-ingest") { stop in
                 follower.run(until: stop, publisher.publish) { logger.warning("\($0); asked for again") }
             }
@@ -84,43 +88,47 @@ struct Serve: AsyncParsableCommand {
                     let port = channel.localAddress?.port ?? port
                     // The zone is said: by default it is this machine's, which an operator may not expect.
                     printError(
-                        "runledger: serving http://\(host):\(port)/ (ledger \(dbPath); following \(follower.sourceNames.joined(separator: ", ")); executor times in \(zoneName))"
+                        "runledger: serving http://\(host):\(port)/ (ledger \(dbPath); following \(sourceNames.joined(separator: ", ")); executor times in \(zoneName))"
                     )
                 },
                 logger: logger)
             var services: [any Service] = [app, ingest]
             // Each report source polls on a thread of its own: a slow status API never holds up the
-            // database's reports, and neither holds up the logs.
-            for source in pipeline.reportSources {
-                let poller = ReportPoller(source: source, reader: try pipeline.openReader())
-                metrics.addReportSource(source.name)
+            // database's reports, and neither holds up the logs. Each loop opens what it uses (a source,
+            // a read-only connection) on its own thread, and hands what it finds to the writer's inbox.
+            for spec in pipeline.reportSources {
+                metrics.addReportSource(spec.name)
                 services.append(
-                    ThreadService(name: "runledger-reports-\(source.name)") { stop in
-                        poller.run(until: stop, every: 5, into: writer.inbox) { problem, problemIsNew in
+                    ThreadService(name: "runledger-reports-\(spec.name)") { stop in
+                        let poller = ReportPoller(source: try spec.open(), reader: try pipeline.openReader())
+                        poller.run(until: stop, every: 5, into: inbox) { problem, problemIsNew in
                             guard let problem else { return }
-                            metrics.countReportError(source.name)
+                            metrics.countReportError(spec.name)
                             if problemIsNew { logger.warning("\(problem); trying again") }
                         }
                     })
             }
             if pipeline.options.alerting.stall != nil {
-                let watch = try StallWatch(reader: try pipeline.openReader(), options: pipeline.options)
                 services.append(
                     ThreadService(name: "runledger-stalls") { stop in
-                        watch.run(until: stop, every: 5, into: writer.inbox) { problem in
+                        let watch = try StallWatch(reader: try pipeline.openReader(), options: pipeline.options)
+                        watch.run(until: stop, every: 5, into: inbox) { problem in
                             if let problem { logger.warning("stall check: \(problem); trying again") }
                         }
                     })
             }
             if !pipeline.sinks.isEmpty {
-                let notifier = try pipeline.makeNotifier(
-                    publicURL: alertOptions.link(settings, listen: "\(host):\(port)"))
-                notifier.onChange = { delta, line in
-                    metrics.apply(delta)
-                    if !line.isEmpty { logger.info("\(line)") }
-                }
-                notifier.onPending = { metrics.setOutboxPending($0) }
-                services.append(ThreadService(name: "runledger-notify") { stop in notifier.run(until: stop) })
+                let publicURL = alertOptions.link(settings, listen: "\(host):\(port)")
+                services.append(
+                    ThreadService(name: "runledger-notify") { stop in
+                        let notifier = try pipeline.makeNotifier(publicURL: publicURL)
+                        notifier.onChange = { delta, line in
+                            metrics.apply(delta)
+                            if !line.isEmpty { logger.info("\(line)") }
+                        }
+                        notifier.onPending = { metrics.setOutboxPending($0) }
+                        notifier.run(until: stop)
+                    })
             }
             let group = ServiceGroup(
                 configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -60,7 +60,7 @@ import Testing
         try #require(
             serve.waitFor("/api/runs?limit=1000", within: 45) {
                 $0.contains(Self.craftedRun) && $0.contains("4aac273c")
-            },
+            } != nil,
             "serve did not read both logs: \(serve.stderr)")
         let falseFailures = try runs(serve, "?false_failure=1&limit=1000")
         let craftedRecord = try #require(try runs(serve, "?q=\(Self.craftedRun)").first)

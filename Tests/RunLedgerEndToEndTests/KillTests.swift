@@ -97,7 +97,7 @@ import Testing
 
         // The executor: appends in chunks, and logrotate rotates the file four times.
         let log = dir.file("x.log")
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let writer = Thread {
             var handle = try! FileHandle(forWritingTo: URL(fileURLWithPath: log))
             var rotations = 0
@@ -111,7 +111,7 @@ import Testing
                     }
                     rotations += 1
                     try! FileManager.default.moveItem(atPath: log, toPath: log + ".1")
-                    FileManager.default.createFile(atPath: log, contents: nil)
+                    _ = FileManager.default.createFile(atPath: log, contents: nil)
                     handle = try! FileHandle(forWritingTo: URL(fileURLWithPath: log))
                 }
                 usleep(25_000)

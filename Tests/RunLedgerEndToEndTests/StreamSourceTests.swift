@@ -58,7 +58,7 @@ import Testing
         let dir = TempDir()
         let pipe = Pipe()
         let errPath = dir.file("serve.err")
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Paths.binary)
         p.arguments = ["serve", "--db", dir.file("l.db"), "--listen", "127.0.0.1:0", "--stdin"]

@@ -42,8 +42,8 @@ func run(
     let dir = NSTemporaryDirectory() + "rl-out-" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    FileManager.default.createFile(atPath: dir + "/out", contents: nil)
-    FileManager.default.createFile(atPath: dir + "/err", contents: nil)
+    _ = FileManager.default.createFile(atPath: dir + "/out", contents: nil)
+    _ = FileManager.default.createFile(atPath: dir + "/err", contents: nil)
     p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/out"))
     p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/err"))
     try p.run()
@@ -194,7 +194,7 @@ final class ServeProcess {
 
     init(args: [String], dir: TempDir) throws {
         errPath = dir.file("serve.err")
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: Paths.binary)
         process.arguments = ["serve", "--listen", "127.0.0.1:0"] + args
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))

@@ -88,7 +88,7 @@ import Testing
         let text = try String(contentsOfFile: Fixture.sampleLog, encoding: .utf8)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         let growing = dir.file("growing.log")
-        FileManager.default.createFile(atPath: growing, contents: nil)
+        _ = FileManager.default.createFile(atPath: growing, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: growing))
         var written = 0
         // Append the log in uneven pieces, some ending mid-line, reopening the ledger each time.

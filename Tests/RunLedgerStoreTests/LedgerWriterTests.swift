@@ -49,9 +49,10 @@ private final class ZeroReports: ReportSource {
         try feed(line("18:05:01", "Background workflow builder completed: True"))
 
         let polled = DispatchSemaphore(value: 0)
+        let inbox = writer.inbox
         Thread {
             let poller = ReportPoller(source: ZeroReports(), reader: try! Ledger(path: db, readOnly: true))
-            writer.inbox.submit(try! poller.pollOnce().facts)
+            inbox.submit(try! poller.pollOnce().facts)
             polled.signal()
         }.start()
         #expect(polled.wait(timeout: .now() + 10) == .success, "the poller never waits for the log's batch")

@@ -40,7 +40,7 @@ import Testing
         let pieces = TempDir()
         let text = try String(contentsOfFile: Fixture.sampleLog, encoding: .utf8)
         let log = pieces.file("x.log")
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         for chunk in stride(from: 0, to: text.utf8.count, by: 4000) {
             handle.write(Data(Array(text.utf8)[chunk..<min(text.utf8.count, chunk + 4000)]))

@@ -56,7 +56,7 @@ private func completed(_ time: String, db: String) -> String {
         let text =
             created("18:00:00", db: "db-a", run: "run-a") + created("18:01:00", db: "db-b", run: "run-b")
             + completed("18:45:00", db: "db-b")
-        FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
         return path
     }
 
@@ -120,11 +120,4 @@ private func completed(_ time: String, db: String) -> String {
         clock.advance(to: 500, wallMs: 80_000)  // an older line moves nothing
         #expect(clock.nowMs(wallMs: 80_000) == 71_000)
     }
-}
-
-final class LockedFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    func set() { lock.withLock { value = true } }
-    var isSet: Bool { lock.withLock { value } }
 }
