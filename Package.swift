@@ -101,9 +101,8 @@ let package = Package(
                 "RunLedgerCore", "RunLedgerStore", "RunLedgerReports", "RunLedgerIngest", "RunLedgerServer",
                 "RunLedgerNotify", "RunLedgerHTTP", "RunLedgerSources", "TestSupport",
                 // The connection guard driven on an embedded channel, with a clock the test moves; the
-                // router asked without a socket and a webhook receiver on 127.0.0.1 (StoreReadsTests, NotifierStoresTests).
+                // router asked without a socket (StoreReadsTests).
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),

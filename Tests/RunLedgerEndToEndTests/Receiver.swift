@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// A `tools/webhook-receiver.py` process on 127.0.0.1: records every request and answers from a plan

@@ -58,31 +58,6 @@ func run(
 
 func runledger(_ args: String...) throws -> Result { try run(Paths.binary, args) }
 
-/// A stand-in server from `tools/` (python3, on 127.0.0.1) that prints its port on its first line.
-final class PythonTool {
-    let process = Process()
-    let port: Int
-
-    init(_ script: String, _ args: [String]) throws {
-        let out = Pipe()
-        process.executableURL = URL(fileURLWithPath: try which("python3") ?? { throw POSIXError(.ENOENT) }())
-        process.arguments = [Paths.root.appendingPathComponent("tools/\(script)").path] + args
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
-        port = Int(line.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
-    }
-
-    /// SIGKILL: a child of the test runner inherits its blocked signal mask, so SIGTERM may not land.
-    func stop() {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-    }
-
-    deinit { stop() }
-}
-
 /// The JSON objects of a JSON-lines file (a stand-in's request log); none when it does not exist yet.
 func jsonLines(_ path: String) -> [[String: Any]] {
     guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
