@@ -115,3 +115,13 @@ read -r bw bc br < <(timed /dev/null /dev/null "$BIN" replay --db "$WORK/big.db"
 awk -v w="$bw" -v c="$bc" -v r="$br" -v l="$BIGLINES" 'BEGIN{printf "replay %s: wall %.1f s  cpu %.1f s  peak RSS %.1f MiB  %.0f lines/s\n", "big", w, c, r/1024, l/w}'
 echo "runs in ledger: $(sqlite3 "$WORK/big.db" 'select count(*) from runs' 2>/dev/null || echo '?')"
 python3 bench/probe.py restart "$BIN" "$WORK/big.db" "$BIGLOG" "$PORT" "$BIGLINES"
+
+echo "-- SIGTERM in the middle of a catch-up of the $BIG-line log, then the next start resumes exactly"
+python3 bench/probe.py shutdown "$BIN" "$WORK/stopped.db" "$BIGLOG" "$PORT"
+echo "lines kept at the stop: $(sqlite3 "$WORK/stopped.db" "select sum(value) from rollups where series like 'runledger_lines_total%'" 2>/dev/null || echo '?')"
+"$BIN" replay --db "$WORK/stopped.db" "$BIGLOG" 2>/dev/null
+if [ "$("$BIN" metrics --db "$WORK/stopped.db")" = "$("$BIN" metrics --db "$WORK/big.db")" ]; then
+  echo "resumed: metrics equal one uninterrupted replay's"
+else
+  echo "resumed: METRICS DIFFER from one uninterrupted replay's"
+fi

@@ -5,6 +5,8 @@
     probe.py latency  BIN DB LOG PORT [--n 1000] append one line at a time; time until /metrics counts it
     probe.py restart  BIN DB LOG PORT LINES      start serve on an already-read log; time until /metrics
                                                  shows all LINES lines, then its RSS
+    probe.py shutdown BIN DB LOG PORT            start serve on an unread log; once its first batch has
+                                                 committed, SIGTERM; time until it exits, lines it kept
 """
 import http.client
 import os
@@ -132,6 +134,26 @@ def cmd_restart(binary, db, log, port, expect):
         stop(proc)
 
 
+def cmd_shutdown(binary, db, log, port):
+    port = int(port)
+    proc = start_serve(binary, db, log, port)
+    c = connect(port, proc, time.monotonic() + 60)
+    deadline = time.monotonic() + 120
+    while lines_total(get(c)[1]) == 0:
+        if time.monotonic() > deadline:
+            sys.exit("probe: no batch committed within 120 s")
+        time.sleep(0.005)
+    c.close()
+    t = time.perf_counter()
+    proc.send_signal(signal.SIGTERM)
+    try:
+        code = proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        sys.exit("probe: serve did not exit within 30 s of SIGTERM")
+    print(f"sigterm_exit_ms={(time.perf_counter() - t) * 1000:.0f} exit_code={code}")
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     opts = {}
@@ -144,5 +166,7 @@ if __name__ == "__main__":
         cmd_latency(*args, n=int(opts.get("n", 1000)), sample=opts["sample"])
     elif cmd == "restart":
         cmd_restart(*args)
+    elif cmd == "shutdown":
+        cmd_shutdown(*args)
     else:
         sys.exit(__doc__)

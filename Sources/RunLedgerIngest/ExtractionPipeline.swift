@@ -64,10 +64,8 @@ final class ExtractionPipeline: @unchecked Sendable {
     private var cancelled = false
     private var failure: (any Error)?
     /// How many lines read ahead may wait for the writer. A commit holds the writer for a tenth of a
-    /// second or more, and the two halves take turns being the slower one; with 32k lines of slack the
-    /// reader stopped for every commit and the writer starved between them, so that two cores did 1.3
-    /// cores' work (BENCHMARKS.md). 256k lines (`FileIngest.Options.readAheadLines`) cost about 40 MiB of
-    /// decisions at the peak.
+    /// second or more, and the two halves take turns being the slower one: the slack must outlast a
+    /// commit, or the reader stops for every one and the writer starves between them (BENCHMARKS.md).
     private let queuedLinesLimit: Int
     private let done = DispatchSemaphore(value: 0)
     private var splitter: LineSplitter

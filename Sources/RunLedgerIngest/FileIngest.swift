@@ -10,9 +10,8 @@ public final class FileIngest {
     public struct Options: Sendable {
         public var profile: Profile = .automagik
         public var envelopes = EnvelopeParser()
-        /// Measured on the 10^6-line bench corpus (BENCHMARKS.md): first 20k lines per transaction cost
-        /// 7.8 s of CPU, 50k 6.5 s, 100k 6.9 s; after the pipeline and the cheaper commits, 50k 3.38 s and
-        /// 100k 3.15 s (min of 3; fewer WAL page writes and re-encoded runs per line, +4 MiB).
+        /// Lines a transaction: large, because each commit rewrites the runs it touched and their WAL
+        /// pages; fewer, larger commits cost less CPU for a few MiB (BENCHMARKS.md, issue 6, step 7).
         public var batchLines = 100_000
         public var chunkBytes = 1 << 20
         /// With at least this much to read, reading and extraction run on a second thread.
