@@ -7,12 +7,13 @@ SWIFT ?= swift
 # Chromium through chromium-driver and python3-selenium.
 DEB_PACKAGES := libsqlite3-dev libcurl4-openssl-dev libsystemd-dev zlib1g-dev libpq-dev systemd-journal-remote prometheus \
 	prometheus-alertmanager postgresql \
-	python3-yaml python3-prometheus-client chromium chromium-driver python3-selenium
+	python3-yaml python3-prometheus-client chromium chromium-driver python3-selenium strace
 LISTEN ?= 127.0.0.1:9477
 DB ?= data/runledger.db
 SOURCE ?= examples/executor.log
 
-.PHONY: all deps build test test-fast rules lint run format clean bench bench-micro bench-micro-update fuzz
+.PHONY: all deps build test test-fast rules lint run format clean bench bench-micro bench-micro-update fuzz release \
+	package-test
 
 all: build
 
@@ -47,6 +48,19 @@ test: deps rules lint
 test-fast: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --skip "$$(tools/slow-suites.sh)"
+
+# The release: the Swift runtime linked statically, so the binary needs only Debian's libraries, then
+# dist/runledger_VERSION_amd64.deb and a tarball (packaging/build-deb.sh). The version has one home:
+# RunLedgerCommand.version.
+VERSION := $(shell sed -n 's/^ *static let version = "\(.*\)"$$/\1/p' Sources/runledger/RunLedgerCommand.swift)
+release: deps
+	$(SWIFT) build -c release --static-swift-stdlib --product runledger
+	packaging/build-deb.sh $(VERSION) .build/release/runledger dist
+
+# Installs the .deb on this machine (dpkg -i), checks what it installed, the unit (systemd-analyze verify and
+# security), sd_notify READY and WATCHDOG from the installed binary, then purges it (packaging/package-test.sh).
+package-test: release
+	packaging/package-test.sh $(VERSION) dist/runledger_$(VERSION)_$$(dpkg --print-architecture).deb
 
 run: build
 	@mkdir -p $(dir $(DB))
@@ -90,4 +104,4 @@ format:
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
 
 clean:
-	rm -rf .build data
+	rm -rf .build data dist

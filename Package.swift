@@ -83,6 +83,8 @@ let package = Package(
             dependencies: [
                 "RunLedgerCore", "RunLedgerStore", "RunLedgerReports", "RunLedgerSources", "RunLedgerIngest",
                 "RunLedgerServer", "RunLedgerNotify", "RunLedgerHTTP",
+                // sd_notify: READY=1 and the watchdog for a Type=notify unit.
+                "CSystemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -94,13 +94,20 @@ public final class Follower {
 
     /// Passes until `shouldStop` says so, sleeping between passes until something changes (a source,
     /// or facts left in the writer's inbox). `outsideFailure` gets why those facts could not be committed.
+    /// `heartbeat` proves the loop alive (a service manager's watchdog): it is called inside a pass, as often
+    /// as the stop is asked (so a long backlog read still beats), with false, and after each pass, with true
+    /// (every source opened and read to where it ends).
     public func run(
         until shouldStop: @escaping () -> Bool, _ report: (SourceUpdate) -> Void,
-        outsideFailure: (String) -> Void = { _ in }
+        outsideFailure: (String) -> Void = { _ in }, heartbeat: @escaping (_ passEnded: Bool) -> Void = { _ in }
     ) {
         while !shouldStop() {
-            pass(report, until: shouldStop)
+            pass(report) {
+                heartbeat(false)
+                return shouldStop()
+            }
             do { try writer.applySubmitted() } catch { outsideFailure("\(error)") }
+            heartbeat(true)
             var extra = journals.values.compactMap(\.wakeup)
             extra.append((writer.inbox.wakeDescriptor, Int16(POLLIN)))
             if patterns.contains("-"), !stdinEnded { extra.append((0, Int16(POLLIN))) }

@@ -71,8 +71,11 @@ struct Serve: AsyncParsableCommand {
             // File reads, journal waits, libcurl and SQLite block: each loop gets a thread of its own.
             // The ingest thread is the writer's: it also folds what the pollers and the stall watch hand it.
             // The writer and the follower are handed to it (`sending`): nothing here touches them after.
+            let systemd = ServiceManagerNotifier()
             let ingest = ThreadService(name: "runledger-ingest") { stop in
-                follower.run(until: stop, publisher.publish) { logger.warning("\($0); asked for again") }
+                follower.run(
+                    until: stop, publisher.publish, outsideFailure: { logger.warning("\($0); asked for again") },
+                    heartbeat: systemd.followerBeat)
             }
             let state = ServerState(
                 metrics: metrics, ledger: LedgerReader(backend: pipeline.backend), sources: board,
@@ -90,6 +93,7 @@ struct Serve: AsyncParsableCommand {
                     printError(
                         "runledger: serving http://\(host):\(port)/ (ledger \(dbPath); following \(sourceNames.joined(separator: ", ")); executor times in \(zoneName))"
                     )
+                    systemd.httpListening()
                 },
                 logger: logger)
             var services: [any Service] = [app, ingest]
