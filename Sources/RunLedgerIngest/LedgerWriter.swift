@@ -13,6 +13,14 @@ public enum OutsideFacts: Sendable, Equatable {
     /// These runs went quiet for the stall threshold, by the log's clock at `atMs`.
     case stalls(runIds: [String], atMs: Int64)
 
+    /// Nothing to fold: no report changed, no run stalled.
+    var isEmpty: Bool {
+        switch self {
+        case .reports(let reports, _): return reports.isEmpty
+        case .stalls(let ids, _): return ids.isEmpty
+        }
+    }
+
     /// The fold's source name, which its commits are told under.
     var foldSource: String {
         switch self {
@@ -85,6 +93,7 @@ public final class LedgerWriter {
 
     /// Folds and commits `facts` now: runs the ledger does not hold are skipped.
     public func apply(_ facts: OutsideFacts) throws {
+        guard !facts.isEmpty else { return }
         applyingOutside = true
         defer { applyingOutside = false }
         let key = facts.foldSource
@@ -97,10 +106,8 @@ public final class LedgerWriter {
         }
         switch facts {
         case .reports(let reports, let source):
-            guard !reports.isEmpty else { return }
             try fold.fold.add(reports: reports, source: source)
         case .stalls(let ids, let atMs):
-            guard !ids.isEmpty else { return }
             for id in ids { try fold.fold.add(.stalled(atMs: atMs), toRun: id) }
         }
         try fold.commit(position: nil)

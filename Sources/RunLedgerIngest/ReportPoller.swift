@@ -44,7 +44,7 @@ public final class ReportPoller {
             every: seconds, until: shouldStop,
             {
                 let o = try pollOnce()
-                if case .reports(let r, _) = o.facts, !r.isEmpty { inbox.submit(o.facts) }
+                if !o.facts.isEmpty { inbox.submit(o.facts) }
                 return o.problem
             }, report: report)
     }

@@ -11,7 +11,6 @@ import RunLedgerStore
 /// A value every thread may hold: the connections and sources it opens are new for each caller, so
 /// each of `serve`'s threads opens its own and no other thread touches them.
 struct Pipeline: Sendable {
-    let dbPath: String
     /// Where the ledger lives (`--db`): every connection below is opened through it.
     let backend: any LedgerBackend
     let options: FileIngest.Options
@@ -34,7 +33,6 @@ struct Pipeline: Sendable {
         retryPolicy = try alertOptions.retryPolicy(settings)
         options.alerting = try alertOptions.alerting(settings, sinks: sinks)
         self.options = options
-        self.dbPath = dbPath
         backend = try LedgerBackends.open(dbPath)
     }
 
