@@ -108,7 +108,7 @@ for line in open(trace):
     if not m:
         continue
     pid, call, _ = m.groups()
-    if call == "execve" and binary in line:
+    if call == "execve" and f'execve("{binary}"' in line:
         serving.add(pid)
     if pid not in serving:
         continue
