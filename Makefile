@@ -13,7 +13,7 @@ DB ?= data/runledger.db
 SOURCE ?= examples/executor.log
 
 .PHONY: all deps build test test-fast rules lint run format clean bench bench-micro bench-micro-update fuzz release \
-	package-test
+	package-test stamp
 
 all: build
 
@@ -27,7 +27,11 @@ deps:
 	    || { echo "make: could not install$$missing (run as root, or install them yourself)"; exit 1; }; \
 	fi
 
-build: deps
+# The revision and date `runledger --version` reports (Sources/CBuildInfo/stamp.h).
+stamp:
+	@SWIFT=$(SWIFT) tools/build-stamp.sh
+
+build: deps stamp
 	$(SWIFT) build
 
 # The alerting and recording rules: valid, and their unit tests (series in, alerts out) pass.
@@ -39,13 +43,13 @@ rules: deps
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
 
-test: deps rules lint
+test: deps stamp rules lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
 # The edit loop: every test but the suites tagged `.slow` (Tests/TestSupport/Tags.swift: servers, kill loops,
 # fuzzing), named by tools/slow-suites.sh.
-test-fast: deps
+test-fast: deps stamp
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --skip "$$(tools/slow-suites.sh)"
 
@@ -53,7 +57,7 @@ test-fast: deps
 # dist/runledger_VERSION_amd64.deb and a tarball (packaging/build-deb.sh). The version has one home:
 # RunLedgerCommand.version.
 VERSION := $(shell sed -n 's/^ *static let version = "\(.*\)"$$/\1/p' Sources/runledger/RunLedgerCommand.swift)
-release: deps
+release: deps stamp
 	$(SWIFT) build -c release --static-swift-stdlib --product runledger
 	packaging/build-deb.sh $(VERSION) .build/release/runledger dist
 

@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         // The HTML pages' templates (escaping by default).
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        // gzip for /metrics when the scraper accepts it.
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
     ],
     targets: [
         // System libraries (module maps over the Debian -dev packages).
@@ -33,6 +35,8 @@ let package = Package(
         .systemLibrary(name: "CSystemd", path: "Sources/CSystemd"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CPostgres", path: "Sources/CPostgres"),
+        // The revision, commit date and compiler version of this build (tools/build-stamp.sh writes them).
+        .target(name: "CBuildInfo"),
 
         // Pure logic: envelopes, profiles and rules, correlation, run records, detectors, metric math. No I/O.
         .target(name: "RunLedgerCore", swiftSettings: languageMode),
@@ -75,6 +79,7 @@ let package = Package(
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "CompressNIO", package: "compress-nio"),
             ],
             swiftSettings: languageMode
         ),
@@ -85,6 +90,7 @@ let package = Package(
                 "RunLedgerServer", "RunLedgerNotify", "RunLedgerHTTP",
                 // sd_notify: READY=1 and the watchdog for a Type=notify unit.
                 "CSystemd",
+                "CBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -84,3 +84,27 @@ struct MediaRange {
         }
     }
 }
+
+/// `Accept-Encoding` (RFC 9110 §12.5.3): whether gzip may be sent.
+enum ContentCoding {
+    /// True when `gzip` (or `x-gzip`, or `*` with gzip not refused) has a q-value above 0.
+    static func acceptsGzip(_ header: String?) -> Bool {
+        guard let header else { return false }
+        var gzip: Double?
+        var wildcard: Double?
+        for part in header.split(separator: ",") {
+            let pieces = part.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            guard let coding = pieces.first, !coding.isEmpty else { continue }
+            var quality = 1.0
+            for parameter in pieces.dropFirst() where parameter.hasPrefix("q=") {
+                quality = Double(parameter.dropFirst(2)).map { min(max($0, 0), 1) } ?? 0
+            }
+            switch coding {
+            case "gzip", "x-gzip": gzip = max(gzip ?? 0, quality)
+            case "*": wildcard = quality
+            default: continue
+            }
+        }
+        return (gzip ?? wildcard ?? 0) > 0
+    }
+}

@@ -1,3 +1,4 @@
+import CompressNIO
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -11,12 +12,22 @@ public struct ServerState: Sendable {
     public var ledger: LedgerReader
     public var sources: SourceBoard
     public var version: String
+    /// Where the exposition is served (`--web.telemetry-path`).
+    public var telemetryPath: String
+    /// This process's `process_*` values, read on each scrape; nil leaves them out (tests that compare
+    /// two expositions byte for byte).
+    public var processStats: (@Sendable () -> ProcessStats?)?
 
-    public init(metrics: LiveMetrics, ledger: LedgerReader, sources: SourceBoard, version: String) {
+    public init(
+        metrics: LiveMetrics, ledger: LedgerReader, sources: SourceBoard, version: String,
+        telemetryPath: String = "/metrics", processStats: (@Sendable () -> ProcessStats?)? = nil
+    ) {
         self.metrics = metrics
         self.ledger = ledger
         self.sources = sources
         self.version = version
+        self.telemetryPath = telemetryPath
+        self.processStats = processStats
     }
 }
 
@@ -28,10 +39,32 @@ public enum HTTPServer {
     /// client never takes a truncated page for the whole ledger (`runledger runs --json` lists all).
     public static let maxPageSize = 1000
 
+    /// The paths the server answers besides the metrics (`--web.telemetry-path` may not take one).
+    static let fixedPaths = ["/", "/runs", "/healthz", "/api/runs"]
+
+    /// A `--web.telemetry-path` the router can serve: one absolute path of plain segments, not one of
+    /// the other pages' (a second handler on a path is a crash in the router, not an answer).
+    public static func checkTelemetryPath(_ path: String) throws -> String {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        let plain = segments.allSatisfy { segment in
+            !segment.isEmpty
+                && segment.unicodeScalars.allSatisfy {
+                    $0.properties.isAlphabetic || "0123456789-_.~".unicodeScalars.contains($0)
+                }
+        }
+        guard path.hasPrefix("/"), path.count > 1, plain, !segments.contains(where: { $0 == "." || $0 == ".." }) else {
+            throw ServerOptionError("--web.telemetry-path \(path): must be an absolute path like /metrics")
+        }
+        let taken = fixedPaths.contains(path) || path.hasPrefix("/runs/") || path.hasPrefix("/api/runs/")
+        guard !taken else { throw ServerOptionError("--web.telemetry-path \(path): that path serves another page") }
+        return path
+    }
+
     public static func router(_ state: ServerState) -> Router<BasicRequestContext> {
-        let router = Router()
+        // HEAD on every GET path, as the HTTP spec and curl -I expect: the GET handler runs, the body is dropped.
+        let router = Router(options: .autoGenerateHeadEndpoints)
         addPages(to: router, state)
-        router.get("/metrics") { request, _ -> Response in
+        router.get(RouterPath(state.telemetryPath)) { request, _ -> Response in
             let format: ExpositionFormat
             if let parameter = request.uri.queryParameters.get("format") {
                 guard let chosen = ExpositionFormat(parameter: parameter) else {
@@ -41,10 +74,7 @@ public enum HTTPServer {
             } else {
                 format = ExpositionFormat.negotiate(accept: request.headers[.accept])
             }
-            var response = respond(.ok, format.contentType, state.metrics.render(format))
-            // The body depends on the Accept header: caches between Prometheus and RunLedger must know.
-            response.headers[.vary] = "Accept"
-            return response
+            return exposition(format, acceptEncoding: request.headers[.acceptEncoding], state)
         }
         router.get("/healthz") { _, _ -> Response in
             let sources = state.sources.all
@@ -84,6 +114,23 @@ public enum HTTPServer {
             }
         }
         return router
+    }
+
+    /// The metrics, with this process's own after them, gzip-compressed when the scraper accepts it
+    /// (Prometheus always asks: 45 KB of text was 6 KB on the wire).
+    static func exposition(_ format: ExpositionFormat, acceptEncoding: String?, _ state: ServerState) -> Response {
+        var text = state.metrics.render()
+        if let stats = state.processStats?() { text += stats.exposition }
+        if format == .openMetrics { text = OpenMetrics.render(fromText: text) }
+        var body = ByteBuffer(string: text)
+        var headers: HTTPFields = [.contentType: format.contentType]
+        // The body depends on these request headers: caches between Prometheus and RunLedger must know.
+        headers[.vary] = "Accept, Accept-Encoding"
+        if ContentCoding.acceptsGzip(acceptEncoding), let compressed = try? body.compress(with: .gzip()) {
+            body = compressed
+            headers[.contentEncoding] = "gzip"
+        }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
     }
 
     /// `/api/runs`: newest first, a page at a time. The body stays the array it always was; the total

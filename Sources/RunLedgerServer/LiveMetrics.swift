@@ -90,7 +90,7 @@ public final class LiveMetrics: Sendable {
     ///   - sources: sources exported at 0 on `runledger_lines_total` from the first scrape.
     ///   - sinks: the configured sinks, exported at 0 on `runledger_alerts_total` from the first scrape.
     public init(
-        rollups: SeriesValues, workflows: [String], sources: [String], sinks: [AlertRoute] = [], version: String
+        rollups: SeriesValues, workflows: [String], sources: [String], sinks: [AlertRoute] = [], build: BuildInfo
     ) {
         let zeroSeries = ZeroSeries.initial(workflows: workflows, rollups: rollups, sources: sources, sinks: sinks)
         var s = State(zeroSeries: zeroSeries, zeroWorkflows: ZeroSeries.workflows(in: zeroSeries))
@@ -99,7 +99,7 @@ public final class LiveMetrics: Sendable {
         for (key, value) in initial { s.set(key, value, registry) }
         state = Mutex(s)
         registry.makeGauge(
-            descriptor: .whole(Metrics.buildInfo.name, Metrics.buildInfo.help), labels: [("version", version)]
+            descriptor: .whole(Metrics.buildInfo.name, Metrics.buildInfo.help), labels: build.metricLabels
         )
         .set(1.0)
         outboxPending = registry.makeGauge(descriptor: .whole(Metrics.outboxPending.name, Metrics.outboxPending.help))

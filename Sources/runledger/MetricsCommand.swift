@@ -20,7 +20,7 @@ struct MetricsCommand: AsyncParsableCommand {
             let sources = try ledger.positions().map(\.source)
             let metrics = LiveMetrics(
                 rollups: try ledger.rollups(), workflows: settings.resolvedProfile.knownWorkflows + settings.workflows,
-                sources: sources, version: RunLedgerCommand.version)
+                sources: sources, build: .current)
             print(metrics.render(), terminator: "")
         }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import RunLedgerCore
 
 @main
 struct RunLedgerCommand: AsyncParsableCommand {
@@ -7,7 +8,7 @@ struct RunLedgerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runledger",
         abstract: "Reads an AI-agent executor's logs into a per-run SQLite ledger and serves Prometheus metrics.",
-        version: version,
+        version: BuildInfo.current.versionText,
         subcommands: [Serve.self, Replay.self, Runs.self, MetricsCommand.self, Alerts.self, Check.self]
     )
 }

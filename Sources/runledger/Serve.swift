@@ -16,8 +16,13 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "The ledger (SQLite); default ./data/runledger.db.")
     var db: String?
 
-    @Option(name: .long, help: "HOST:PORT to serve on; default 127.0.0.1:9477 (port 0 picks a free port).")
+    @Option(
+        name: [.customLong("web.listen-address"), .customLong("listen")],
+        help: "HOST:PORT to serve on; default 127.0.0.1:9477 (port 0 picks a free port). --listen is the same.")
     var listen: String?
+
+    @Option(name: .customLong("web.telemetry-path"), help: "Where the metrics are served; default /metrics.")
+    var telemetryPath: String?
 
     @Option(
         name: .long,
@@ -31,12 +36,19 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var alertOptions: AlertOptions
 
+    @OptionGroup var logOptions: LogOptions
+
     func run() async throws {
+        // Before the first logger is made: every event from here on is one line in the chosen format.
+        LineLogHandler.bootstrap(format: logOptions.format ?? .logfmt, level: logOptions.level?.level ?? .info)
         try await reportingFailures {
             let settings = try options.settings()
             let dbPath = db ?? settings.db ?? "./data/runledger.db"
             let (host, port) = try Settings.parseListen(
                 listen ?? settings.listen ?? "127.0.0.1:9477", origin: "--listen")
+            let metricsPath = try HTTPServer.checkTelemetryPath(telemetryPath ?? "/metrics")
+            // Before the ledger or a source is opened: a port in use is the whole answer.
+            try await ListenAddress.checkFree(host: host, port: port)
             let connectionCap = maxConnections ?? ConnectionLimits.defaultMaxConnections
             guard connectionCap >= 1 else { throw Failure("--max-connections \(connectionCap): must be 1 or more") }
             var sources = options.sources.isEmpty ? settings.sources : options.sources
@@ -58,15 +70,11 @@ struct Serve: AsyncParsableCommand {
             let metrics = LiveMetrics(
                 rollups: try writer.store.rollups(),
                 workflows: settings.resolvedProfile.knownWorkflows + settings.workflows,
-                sources: sourceNames, sinks: pipeline.sinks.map(\.route), version: RunLedgerCommand.version)
+                sources: sourceNames, sinks: pipeline.sinks.map(\.route), build: .current)
             // Each commit's change, told after its transaction: the live metrics add up what the ledger holds.
             writer.observe { metrics.apply($0.changes) }
             let board = SourceBoard(sources: sourceNames)
-            let logger = {
-                var logger = Logger(label: "runledger")
-                logger.logLevel = .info
-                return logger
-            }()
+            let logger = Logger(label: "runledger")
             let publisher = SourcePublisher(metrics: metrics, board: board, logger: logger)
             // File reads, journal waits, libcurl and SQLite block: each loop gets a thread of its own.
             // The ingest thread is the writer's: it also folds what the pollers and the stall watch hand it.
@@ -79,7 +87,7 @@ struct Serve: AsyncParsableCommand {
             }
             let state = ServerState(
                 metrics: metrics, ledger: LedgerReader(backend: pipeline.backend), sources: board,
-                version: RunLedgerCommand.version)
+                version: RunLedgerCommand.version, telemetryPath: metricsPath, processStats: ProcessMetrics.read)
             // Timeouts and a connection cap: half-open and slowloris clients once held ~21,000 file
             // descriptors and /healthz timed out behind them.
             let gate = ConnectionGate(limits: ConnectionLimits(maxConnections: connectionCap))
@@ -90,8 +98,8 @@ struct Serve: AsyncParsableCommand {
                 onServerRunning: { channel in
                     let port = channel.localAddress?.port ?? port
                     // The zone is said: by default it is this machine's, which an operator may not expect.
-                    printError(
-                        "runledger: serving http://\(host):\(port)/ (ledger \(dbPath); following \(sourceNames.joined(separator: ", ")); executor times in \(zoneName))"
+                    logger.info(
+                        "serving http://\(host):\(port)/ (ledger \(dbPath); following \(sourceNames.joined(separator: ", ")); executor times in \(zoneName))"
                     )
                     systemd.httpListening()
                 },

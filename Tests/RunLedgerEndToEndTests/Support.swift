@@ -118,14 +118,23 @@ func connectLoopback(_ port: Int) -> Int32 {
 }
 
 /// `httpGet` with request headers (`Accept`), returning the response headers too.
-func httpRequest(port: Int, _ path: String, headers: [String: String] = [:]) -> HTTPReply? {
+func httpRequest(port: Int, _ path: String, method: String = "GET", headers: [String: String] = [:]) -> HTTPReply? {
+    httpExchange(port: port, path, method: method, headers: headers).map {
+        HTTPReply(status: $0.status, headers: $0.headers, body: String(decoding: $0.body, as: UTF8.self))
+    }
+}
+
+/// One request on its own connection, the body as the bytes that came (a gzip body is not text).
+func httpExchange(port: Int, _ path: String, method: String = "GET", headers: [String: String] = [:]) -> (
+    status: Int, headers: [String: String], body: [UInt8]
+)? {
     let fd = connectLoopback(port)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
     var tv = timeval(tv_sec: 5, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     let extra = headers.map { "\($0.key): \($0.value)\r\n" }.joined()
-    let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(extra)Connection: close\r\n\r\n"
+    let request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(extra)Connection: close\r\n\r\n"
     _ = request.withCString { send(fd, $0, strlen($0), 0) }
     var data = [UInt8]()
     var buf = [UInt8](repeating: 0, count: 65536)
@@ -134,19 +143,22 @@ func httpRequest(port: Int, _ path: String, headers: [String: String] = [:]) -> 
         if n <= 0 { break }
         data += buf[0..<n]
     }
-    let text = String(decoding: data, as: UTF8.self)
-    guard let headEnd = text.range(of: "\r\n\r\n"), let status = Int(text.split(separator: " ").dropFirst().first ?? "")
-    else {
+    let separator: [UInt8] = Array("\r\n\r\n".utf8)
+    guard let headEnd = (0..<max(0, data.count - 3)).first(where: { Array(data[$0..<$0 + 4]) == separator }) else {
         return nil
     }
-    var body = String(text[headEnd.upperBound...])
-    if text[..<headEnd.lowerBound].lowercased().contains("transfer-encoding: chunked") { body = dechunk(body) }
+    let head = String(decoding: data[..<headEnd], as: UTF8.self)
+    guard let status = Int(head.split(separator: " ").dropFirst().first ?? "") else { return nil }
+    var body = Array(data[(headEnd + 4)...])
+    if head.lowercased().contains("transfer-encoding: chunked") {
+        body = Array(dechunk(String(decoding: body, as: UTF8.self)).utf8)
+    }
     var fields: [String: String] = [:]
-    for line in text[..<headEnd.lowerBound].components(separatedBy: "\r\n").dropFirst() {
+    for line in head.components(separatedBy: "\r\n").dropFirst() {
         guard let colon = line.firstIndex(of: ":") else { continue }
         fields[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
     }
-    return HTTPReply(status: status, headers: fields, body: body)
+    return (status, fields, body)
 }
 
 private func dechunk(_ s: String) -> String {
@@ -161,22 +173,48 @@ private func dechunk(_ s: String) -> String {
     return out
 }
 
+/// A loopback port nothing listens on now (the kernel's pick, let go again).
+func freeLoopbackPort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+            bind(fd, pointer, length) == 0 ? getsockname(fd, pointer, &length) : -1
+        }
+    }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}
+
 /// A `runledger serve` child process on a free loopback port; stopped with SIGTERM.
 final class ServeProcess {
     let process = Process()
     let errPath: String
     private(set) var port = 0
 
-    init(args: [String], dir: TempDir) throws {
+    /// With `fixedPort`, `args` say where to listen and the wait is for the port to take connections
+    /// (for a log level that hides the line naming it).
+    init(args: [String], dir: TempDir, fixedPort: Int? = nil) throws {
         errPath = dir.file("serve.err")
         _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: Paths.binary)
-        process.arguments = ["serve", "--listen", "127.0.0.1:0"] + args
+        process.arguments = ["serve"] + (fixedPort == nil ? ["--listen", "127.0.0.1:0"] : []) + args
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         // The server prints its URL once it listens; wait for it (bounded).
         let deadline = Date().addingTimeInterval(20)
+        while let fixedPort, Date() < deadline, port == 0, process.isRunning {
+            let fd = connectLoopback(fixedPort)
+            if fd >= 0 {
+                close(fd)
+                port = fixedPort
+            }
+            usleep(20_000)
+        }
         while Date() < deadline, port == 0, process.isRunning {
             let text = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
             if let r = text.range(of: #"serving http://127\.0\.0\.1:(\d+)/"#, options: .regularExpression) {

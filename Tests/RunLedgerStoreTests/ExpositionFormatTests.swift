@@ -55,7 +55,7 @@ import Testing
     @Test func openMetricsNamesCounterFamiliesWithoutTotalAndEndsWithEOF() {
         let metrics = LiveMetrics(
             rollups: [SeriesKey(Metrics.falseFailures.name, ["builder"]): 2], workflows: ["builder"], sources: ["log"],
-            version: "t")
+            build: .unknown(version: "t"))
         let text = metrics.render(.text)
         let om = metrics.render(.openMetrics)
         #expect(text == metrics.render())

@@ -17,7 +17,8 @@ import Testing
         let sample = try String(contentsOfFile: Fixture.sampleLog, encoding: .utf8)
         try sample.write(toFile: log, atomically: true, encoding: .utf8)
         let ledger = try Ledger(path: dir.file("l.db"))
-        let live = LiveMetrics(rollups: try ledger.rollups(), workflows: [], sources: [log], version: "t")
+        let live = LiveMetrics(
+            rollups: try ledger.rollups(), workflows: [], sources: [log], build: .unknown(version: "t"))
         // Commits every 40 lines; the database may grow by a few pages only: SQLite answers SQLITE_FULL,
         // as on a full disk, after some commits of the pass went through.
         let writer = LedgerWriter(store: ledger)
@@ -30,7 +31,8 @@ import Testing
         follower.pass { updates.append($0) }
         let failed = try #require(updates.last)
         #expect(!failed.up, "the commit should have failed: \(failed)")
-        let truth = LiveMetrics(rollups: try ledger.rollups(), workflows: [], sources: [log], version: "t")
+        let truth = LiveMetrics(
+            rollups: try ledger.rollups(), workflows: [], sources: [log], build: .unknown(version: "t"))
         #expect(try ledger.runCount() > 0, "some commits went through before the failure")
         // The writer told only the commits that went through, each after its transaction.
         #expect(live.render() == truth.render())

@@ -80,7 +80,8 @@ import Testing
 
         // The exposition renders, every sample a number at or above 0.
         let live = LiveMetrics(
-            rollups: tallied, workflows: Profile.automagik.knownWorkflows, sources: [], version: "fuzz")
+            rollups: tallied, workflows: Profile.automagik.knownWorkflows, sources: [], build: .unknown(version: "fuzz")
+        )
         let text = live.render()
         for line in text.split(separator: "\n") where !line.hasPrefix("#") {
             let value = line.split(separator: " ").last.flatMap { Double($0) }

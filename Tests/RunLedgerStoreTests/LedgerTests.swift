@@ -226,7 +226,8 @@ import Testing
         let dir = TempDir()
         let ledger = try replay(Fixture.sampleLog, into: dir.file("l.db"))
         let metrics = LiveMetrics(
-            rollups: try ledger.rollups(), workflows: ["builder", "claude"], sources: ["log"], version: "t")
+            rollups: try ledger.rollups(), workflows: ["builder", "claude"], sources: ["log"],
+            build: .unknown(version: "t"))
         #expect(metrics.value(SeriesKey(Metrics.cost.name, ["builder"])) == 2.8443)
         metrics.apply([SeriesKey(Metrics.cost.name, ["builder"]): -2_844_300_000])
         #expect(metrics.value(SeriesKey(Metrics.cost.name, ["builder"])) == 0)

@@ -158,7 +158,8 @@ struct HTTPReads {
     init(_ backend: any LedgerBackend) throws {
         reader = LedgerReader(backend: backend)
         let state = ServerState(
-            metrics: LiveMetrics(rollups: [:], workflows: [], sources: ["log"], version: "test"), ledger: reader,
+            metrics: LiveMetrics(rollups: [:], workflows: [], sources: ["log"], build: .unknown(version: "test")),
+            ledger: reader,
             sources: SourceBoard(sources: ["log"]), version: "test")
         responder = HTTPServer.router(state).buildResponder()
     }

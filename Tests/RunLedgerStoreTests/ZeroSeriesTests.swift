@@ -17,7 +17,7 @@ import Testing
             SeriesKey(Metrics.runsStarted.name, ["deployer"]): 3,
             SeriesKey(Metrics.runsFinished.name, ["deployer", "completed"]): 3,
         ]
-        let text = LiveMetrics(rollups: rollups, workflows: [], sources: [], version: "t").render()
+        let text = LiveMetrics(rollups: rollups, workflows: [], sources: [], build: .unknown(version: "t")).render()
         #expect(text.contains(Self.line(#"agent_workflow_runs_started_total{workflow="deployer"}"#, "3")))
         #expect(text.contains(Self.line(#"agent_workflow_false_failures_total{workflow="deployer"}"#, "0")))
         #expect(text.contains(Self.line(#"agent_workflow_taskgroup_errors_total{workflow="deployer"}"#, "0")))
@@ -31,7 +31,7 @@ import Testing
     /// A workflow first named by a commit (a run's start, or its end) gets all its series in that
     /// commit: its next false failure is a change from 0.
     @Test func aCommitThatFirstNamesAWorkflowExportsItsEventCountersAtZero() {
-        let metrics = LiveMetrics(rollups: [:], workflows: [], sources: [], version: "t")
+        let metrics = LiveMetrics(rollups: [:], workflows: [], sources: [], build: .unknown(version: "t"))
         let falseFailures = #"agent_workflow_false_failures_total{workflow="deployer"}"#
         #expect(!metrics.render().contains(falseFailures))
         metrics.apply([SeriesKey(Metrics.runsStarted.name, ["deployer"]): 1])
@@ -56,7 +56,8 @@ import Testing
             AlertRoute(sink: "slack"),
             AlertRoute(sink: "team-builder", kinds: [.falseFailure, .stalledRun], workflows: ["builder"]),
         ]
-        let text = LiveMetrics(rollups: [:], workflows: [], sources: [], sinks: sinks, version: "t").render()
+        let text = LiveMetrics(rollups: [:], workflows: [], sources: [], sinks: sinks, build: .unknown(version: "t"))
+            .render()
         func series(_ sink: String, _ kind: AlertKind, _ outcome: String) -> String {
             #"runledger_alerts_total{sink="\#(sink)",kind="\#(kind.rawValue)",outcome="\#(outcome)"}"#
         }

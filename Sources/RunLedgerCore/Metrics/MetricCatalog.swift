@@ -90,7 +90,8 @@ public enum Metrics {
     public static let outboxPending = MetricSpec(
         "runledger_outbox_pending", .gauge, [], "Alerts waiting in the outbox for delivery.")
     public static let buildInfo = MetricSpec(
-        "runledger_build_info", .gauge, ["version"], "Always 1; the version label says which RunLedger is running.")
+        "runledger_build_info", .gauge, ["version", "revision", "swiftversion"],
+        "Always 1; the labels say which RunLedger is running (its version, git revision and Swift compiler).")
 
     /// Everything derived from the ledger (stored as rollups, moved by the change of a run's values).
     public static let ledgerDerived: [MetricSpec] = [

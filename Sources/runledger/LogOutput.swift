@@ -1,0 +1,103 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RunLedgerCore
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `--log.level` and `--log.format`, named as Prometheus and its exporters name them.
+struct LogOptions: ParsableArguments {
+    @Option(name: .customLong("log.level"), help: "Only log events at this level or above: debug, info, warn, error.")
+    var level: LogLevelName?
+
+    @Option(name: .customLong("log.format"), help: "logfmt (the default) or json: one event a line on stderr.")
+    var format: LogFormat?
+}
+
+/// The level names of `--log.level`, and the one each of swift-log's seven levels is written as.
+enum LogLevelName: String, ExpressibleByArgument, CaseIterable {
+    case debug, info, warn, error
+
+    var level: Logger.Level {
+        switch self {
+        case .debug: .debug
+        case .info: .info
+        case .warn: .warning
+        case .error: .error
+        }
+    }
+
+    static func written(_ level: Logger.Level) -> String {
+        switch level {
+        case .trace, .debug: "debug"
+        case .info, .notice: "info"
+        case .warning: "warn"
+        case .error, .critical: "error"
+        }
+    }
+}
+
+extension LogFormat: ExpressibleByArgument {}
+
+/// The one level every logger of the process follows, so that a reload changes them all at once.
+final class LogLevelControl: Sendable {
+    static let shared = LogLevelControl()
+    private let current = Mutex(Logger.Level.info)
+
+    var level: Logger.Level {
+        get { current.withLock { $0 } }
+        set { current.withLock { $0 = newValue } }
+    }
+}
+
+/// swift-log's handler for `serve`: each event is one `LogFormat` line on standard error, written with
+/// one `write`, so lines from different threads never interleave.
+struct LineLogHandler: LogHandler {
+    let format: LogFormat
+    let control: LogLevelControl
+    var metadata: Logger.Metadata = [:]
+
+    var logLevel: Logger.Level {
+        get { control.level }
+        set { control.level = newValue }
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var merged = metadata
+        if let more = event.metadata { merged.merge(more) { $1 } }
+        let fields = merged.sorted { $0.key < $1.key }.map { ($0.key, "\($0.value)") }
+        let line = format.line(
+            time: Self.timestamp(), level: LogLevelName.written(event.level), message: "\(event.message)",
+            fields: fields)
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    /// RFC 3339 in UTC with milliseconds, as Prometheus writes `ts`.
+    static func timestamp() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        var seconds = now.tv_sec
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        let millis = Int(now.tv_nsec / 1_000_000)
+        let ms = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
+        return
+            "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(ms)Z"
+    }
+
+    /// Sends every logger of the process through this handler at `level`. Called once, before the first
+    /// logger is made.
+    static func bootstrap(format: LogFormat, level: Logger.Level) {
+        LogLevelControl.shared.level = level
+        LoggingSystem.bootstrap { _ in LineLogHandler(format: format, control: .shared) }
+    }
+}
