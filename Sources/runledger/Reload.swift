@@ -62,8 +62,8 @@ extension Serve {
             "read_ahead_lines": (options.readAheadLines ?? settings.readAheadLines).map(String.init),
             "executor_db": alertOptions.executorDB ?? settings.executorDB,
             "status_api": api.map { "\($0.url)\n\($0.apiKey ?? "")\n\($0.header ?? "")" },
-            "cost_budget_usd": budget.map { "\($0)" }, "stall_after_minutes": stall.map { "\($0)" },
-            "public_url": publicURL, "retry_max_delay_seconds": retry.map { "\($0)" }, "log_level": levelName,
+            "cost_budget_usd": budget.map { "\($0)" }, "stall_after_minutes": "\(stall ?? 30)",
+            "public_url": publicURL, "retry_max_delay_seconds": "\(retry ?? 60)", "log_level": levelName,
         ]
         if journal != nil { values["journal_start"] = start.rawValue }
         let snapshot = ConfigSnapshot(
