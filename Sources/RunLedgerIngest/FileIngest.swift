@@ -46,7 +46,7 @@ public final class FileIngest {
     private let nameGiven: Bool
     private let writer: LedgerWriter
     private var store: any LedgerStore { writer.store }
-    private let options: Options
+    private var options: Options
     private var file: (any ByteSource)?
     private var ingestor: Ingestor?
     private var splitter = LineSplitter(startOffset: 0)
@@ -72,6 +72,12 @@ public final class FileIngest {
     }
 
     public var lastProblem: String? { ingestor?.lastProblem }
+
+    /// Takes a reload's alerting, for the next commit and for an ingestor made after a reopen.
+    public func setAlerting(_ alerting: Alerting) {
+        options.alerting = alerting
+        ingestor?.alerting = alerting
+    }
 
     /// How far the file has been read: the offset after the last complete line, and lines read.
     public var readPosition: (offset: Int64, lines: Int64) { (splitter.consumed, lines) }

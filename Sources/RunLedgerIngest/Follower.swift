@@ -19,28 +19,54 @@ public struct SourceUpdate: Sendable {
     public var lastProblem: String?
     /// Something the operator should read once (a file was replaced, truncated, …).
     public var notices: [String] = []
+    /// Set when a reload added the source to those followed, or took it away (its rows stay).
+    public var membership: Membership?
+
+    public enum Membership: Sendable { case added, removed }
+}
+
+/// A new set of sources and alerting for the follower, from a reload: applied between two passes.
+public struct SourceChange: Sendable {
+    public var patterns: [String]
+    public var journals: [JournalSelection]
+    public var journalStart: JournalIngest.Start
+    public var alerting: Alerting
+
+    public init(
+        patterns: [String], journals: [JournalSelection], journalStart: JournalIngest.Start, alerting: Alerting
+    ) {
+        self.patterns = patterns
+        self.journals = journals
+        self.journalStart = journalStart
+        self.alerting = alerting
+    }
 }
 
 /// Follows files like `tail -F`, and journals through sd-journal: by name, across rename rotation (the old file is drained before the
 /// new one is read), copytruncate, deletion and re-creation; glob patterns pick up new files as they
 /// appear. Wakes on inotify events, and at least every `fallbackMs` in case none arrive.
 public final class Follower {
-    private let patterns: [String]
-    private let journalSelections: [JournalSelection]
-    private let journalStart: JournalIngest.Start
+    private var patterns: [String]
+    private var journalSelections: [JournalSelection]
+    private var journalStart: JournalIngest.Start
     private let writer: LedgerWriter
-    private let options: FileIngest.Options
+    private var options: FileIngest.Options
     private let waiter = ChangeWaiter()
     private var files: [String: FileIngest] = [:]
     /// Which path reads each source name, and the paths that are another spelling of one already read
-    /// (`x.log` and `./x.log`, a symlink and its target): each file is read by one ingest, once.
+    /// (`x.log` and `./x.log`, a symlink and its target), with the path that reads it: each file is read
+    /// by one ingest, once.
     private var owners: [String: String] = [:]
-    private var duplicates: Set<String> = []
+    private var duplicates: [String: String] = [:]
     private var journals: [String: JournalIngest] = [:]
     private var reportedErrors: [String: String] = [:]
     /// journald writes its files through mmap, which raises no inotify event, so journals are
     /// picked up by this poll; files are usually picked up at once through inotify.
     public var fallbackMs: Int32 = 100
+    /// Where a reload leaves a new source set; the loop takes it between passes (`run`).
+    public let changes = Handoff<SourceChange>()
+    /// What the last reconfiguration added and removed, told at the start of the next pass.
+    private var membershipUpdates: [SourceUpdate] = []
 
     public init(
         patterns: [String], journals: [JournalSelection] = [], journalStart: JournalIngest.Start = .end,
@@ -76,6 +102,8 @@ public final class Follower {
     public func pass(_ report: (SourceUpdate) -> Void, until shouldStop: @escaping () -> Bool = { false }) {
         self.shouldStop = shouldStop
         defer { self.shouldStop = { false } }
+        for u in membershipUpdates { report(u) }
+        membershipUpdates.removeAll()
         for p in patterns {
             for path in expandGlob(p) where !shouldStop() {
                 if path == "-" {
@@ -102,6 +130,7 @@ public final class Follower {
         outsideFailure: (String) -> Void = { _ in }, heartbeat: @escaping (_ passEnded: Bool) -> Void = { _ in }
     ) {
         while !shouldStop() {
+            if let change = changes.take() { reconfigure(change) }
             pass(report) {
                 heartbeat(false)
                 return shouldStop()
@@ -112,6 +141,39 @@ public final class Follower {
             extra.append((writer.inbox.wakeDescriptor, Int16(POLLIN)))
             if patterns.contains("-"), !stdinEnded { extra.append((0, Int16(POLLIN))) }
             waiter.wait(timeoutMs: fallbackMs, extra: extra)
+        }
+    }
+
+    /// Follows `change`'s sources from the next pass: a source kept keeps its reader (its position, an
+    /// open burst, a rotation under way); one removed is dropped after its last commit (every pass ends
+    /// on one), its rows and saved position kept; one added starts as at startup, from its saved
+    /// position or the start rule. Call it between passes, on the follower's thread.
+    public func reconfigure(_ change: SourceChange) {
+        let before = sourceNames
+        let wanted = Set(change.patterns.flatMap(expandGlob))
+        for path in Array(files.keys) where !wanted.contains(path) { files[path] = nil }
+        owners = owners.filter { files[$0.value] != nil }
+        duplicates = duplicates.filter { wanted.contains($0.key) && files[$0.value] != nil }
+        let names = Set(change.journals.map(\.name))
+        for name in Array(journals.keys) where !names.contains(name) { journals[name] = nil }
+        patterns = change.patterns
+        journalSelections = change.journals
+        journalStart = change.journalStart
+        options.alerting = change.alerting
+        writer.setAlerting(change.alerting)
+        for ingest in files.values { ingest.setAlerting(change.alerting) }
+        for ingest in journals.values { ingest.setAlerting(change.alerting) }
+        let after = sourceNames
+        for name in before where !after.contains(name) {
+            reportedErrors[name] = nil
+            membershipUpdates.append(
+                SourceUpdate(
+                    source: name, up: false, detail: "no longer followed",
+                    notices: ["\(name): no longer followed (not in the reloaded config); its runs stay"],
+                    membership: .removed))
+        }
+        for name in after where !before.contains(name) {
+            membershipUpdates.append(SourceUpdate(source: name, up: false, detail: "added", membership: .added))
         }
     }
 
@@ -161,7 +223,7 @@ public final class Follower {
 
     /// Nil for a path that is another spelling of a file already followed (said once).
     private func pass(_ path: String) -> SourceUpdate? {
-        if duplicates.contains(path) { return nil }
+        if duplicates[path] != nil { return nil }
         do {
             let ingest: FileIngest
             if let existing = files[path] {
@@ -171,7 +233,7 @@ public final class Follower {
                 try ingest.open()
                 if let owner = owners[ingest.sourceName], owner != path, let reader = files[owner] {
                     // Said once, with the state of the ingest that reads it (the source is one and up).
-                    duplicates.insert(path)
+                    duplicates[path] = owner
                     let (offset, lines) = reader.readPosition
                     return SourceUpdate(
                         source: reader.sourceName, up: true, offset: offset, lines: lines, lagBytes: reader.lagBytes,

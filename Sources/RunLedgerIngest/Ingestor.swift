@@ -29,6 +29,12 @@ public final class Ingestor {
 
     public var correlatorState: CorrelatorState { correlator.state }
 
+    /// The alerting the next commit uses (a reload's); the lines already folded keep their runs' state.
+    public var alerting: Alerting {
+        get { folder.alerting }
+        set { folder.alerting = newValue }
+    }
+
     /// Processes one complete line (without its newline). Never throws for bad input.
     /// `fallbackTimeMs` dates lines whose envelope has no time (a journal entry's own timestamp).
     public func process(_ line: Bytes, lineNumber: Int64, fallbackTimeMs: Int64? = nil) throws {

@@ -13,7 +13,7 @@ public final class JournalIngest {
     public let selection: JournalSelection
     public var sourceName: String { selection.name }
     private let writer: LedgerWriter
-    private let options: FileIngest.Options
+    private var options: FileIngest.Options
     private let start: Start
     private var journal: JournalSource?
     private var ingestor: Ingestor?
@@ -32,6 +32,12 @@ public final class JournalIngest {
     }
 
     public var lastProblem: String? { ingestor?.lastProblem }
+
+    /// Takes a reload's alerting, for the next commit and for an ingestor made after a reopen.
+    public func setAlerting(_ alerting: Alerting) {
+        options.alerting = alerting
+        ingestor?.alerting = alerting
+    }
     public var readPosition: (entries: Int64, lines: Int64) { (entries, lines) }
     public var wakeup: (fd: Int32, events: Int16)? { journal?.wakeup }
 

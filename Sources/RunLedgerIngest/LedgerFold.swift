@@ -10,7 +10,11 @@ public final class LedgerFold {
     /// Mutated in place by the owner (`fold.add…`); `commit` takes its batch.
     public var fold: RunFold
     private let source: String
-    private let alerting: Alerting
+    /// The detector and routes the next commit raises and routes alerts with; a reload replaces them
+    /// between batches (`Follower.reconfigure`), so a batch is judged by one configuration, whole.
+    public var alerting: Alerting {
+        didSet { fold.detector = alerting.detector }
+    }
 
     /// `knownWorkflows`: the workflows that always get a label of their own (the profile's and the
     /// configuration's); the other labels start from those the ledger's rollups already use.

@@ -48,7 +48,7 @@ public final class LedgerWriter {
     public let store: any LedgerStore
     /// Where other threads leave facts for this writer; it wakes the writer's wait.
     public let inbox = WriterInbox()
-    private let options: FileIngest.Options
+    private var options: FileIngest.Options
     private var observers: [(Committed) -> Void] = []
     private var failureObservers: [(String) -> Void] = []
     /// One fold per outside source, created on its first facts (their labels start from the rollups then).
@@ -59,6 +59,12 @@ public final class LedgerWriter {
     public init(store: any LedgerStore, options: FileIngest.Options = FileIngest.Options()) {
         self.store = store
         self.options = options
+    }
+
+    /// Takes a reload's alerting for the outside facts' folds (reports, stall marks), between batches.
+    public func setAlerting(_ alerting: Alerting) {
+        options.alerting = alerting
+        for fold in outsideFolds.values { fold.alerting = alerting }
     }
 
     /// `body` is told of every commit from now on, on the writer's thread, after its transaction.
@@ -143,6 +149,11 @@ public final class WriterInbox: Sendable {
     /// Leaves `facts` for the writer and wakes it. Any thread.
     public func submit(_ facts: OutsideFacts) {
         pending.withLock { $0.append(facts) }
+        wake()
+    }
+
+    /// Wakes the writer's wait without facts: something else (a reload) waits for it between passes.
+    public func wake() {
         guard wakeWriter >= 0 else { return }
         var one: UInt8 = 1
         _ = write(wakeWriter, &one, 1)  // a full pipe already wakes the writer: nothing is lost

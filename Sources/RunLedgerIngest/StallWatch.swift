@@ -7,10 +7,15 @@ import RunLedgerStore
 public final class StallWatch {
     /// A connection of the watch's own, for reading: the writer's belongs to the writer's thread.
     private let reader: any LedgerQueries
-    private let alerting: Alerting
+    private var alerting: Alerting
+    /// Where a reload leaves a new threshold (nil inside: stall checks off); taken before each look.
+    private let thresholds: Handoff<StallDetector?>
 
-    public init(reader: any LedgerQueries, options: FileIngest.Options) throws {
+    public init(
+        reader: any LedgerQueries, options: FileIngest.Options, thresholds: Handoff<StallDetector?> = Handoff()
+    ) throws {
         self.reader = reader
+        self.thresholds = thresholds
         alerting = options.alerting
         // After a restart the clock starts where the ledger's runs left it, not at the first new line.
         if let t = try reader.latestRunTimeMs() { alerting.clock.advance(to: t) }
@@ -18,6 +23,7 @@ public final class StallWatch {
 
     /// One look: the runs stalled by now (default: the log's clock); nil when there are none.
     public func checkOnce(nowMs: Int64? = nil) throws -> OutsideFacts? {
+        if let next = thresholds.take() { alerting.stall = next }
         guard let detector = alerting.stall, let now = nowMs ?? alerting.clock.nowMs() else { return nil }
         let quiet = try reader.runs(RunQuery(status: .running)).filter { detector.isStalled($0, nowMs: now) }
         guard !quiet.isEmpty else { return nil }

@@ -11,9 +11,9 @@ import RunLedgerStore
 /// outbox (`OutboxStore`).
 public final class Notifier {
     private let ledger: any OutboxStore
-    private let sinks: [String: Sink]
-    private let publicURL: String
-    private let policy: RetryPolicy
+    private var sinks: [String: Sink]
+    private var publicURL: String
+    private var policy: RetryPolicy
     private let client = CurlClient()
     private var lastSentMs: [String: Int64] = [:]
     /// Per sink, no request before this time: the retry time of its last failed attempt (a 429's
@@ -38,6 +38,16 @@ public final class Notifier {
         self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
         self.policy = policy
         self.clock = clock
+    }
+
+    /// A reload's sinks, links and retry policy, for the next pass. A delivery already queued goes to
+    /// its sink while the sink stays configured (by name), with the new URL if it changed; a removed
+    /// sink's deliveries stay pending, untried, until a sink of that name is configured again. A sink's
+    /// pause and rate limit carry over, so a reload never lets a burst through to a sink that said 429.
+    public func reconfigure(sinks: [Sink], publicURL: String, policy: RetryPolicy) {
+        self.sinks = Dictionary(uniqueKeysWithValues: sinks.map { ($0.name, $0) })
+        self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
+        self.policy = policy
     }
 
     @Sendable public static func wallClockMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
@@ -132,9 +142,14 @@ public final class Notifier {
     /// Delivers until `shouldStop` (serve), checking at least every `pollMs`. A stop is seen between
     /// deliveries and within 50 ms of a wait; a request in flight ends first (at most `timeoutMs`), so
     /// its outcome is recorded rather than sent again.
-    public func run(until shouldStop: () -> Bool, pollMs: Int64 = 250) {
+    /// `beforePass` runs first on every pass, on this thread (a reload's `reconfigure`). With no sink
+    /// configured the outbox is not read: nothing could be delivered.
+    public func run(until shouldStop: () -> Bool, pollMs: Int64 = 250, beforePass: () -> Void = {}) {
         while !shouldStop() {
-            do { onPending(try deliverDue(until: shouldStop)) } catch { onChange([:], "alert delivery: \(error)") }
+            beforePass()
+            do { onPending(sinks.isEmpty ? 0 : try deliverDue(until: shouldStop)) } catch {
+                onChange([:], "alert delivery: \(error)")
+            }
             for _ in 0..<max(1, pollMs / 50) where !shouldStop() { usleep(50_000) }
         }
     }

@@ -142,6 +142,26 @@ public final class LiveMetrics: Sendable {
         state.withLock { $0.gauge(Metrics.sourceUp, [source], registry).set(up ? 1.0 : 0.0) }
     }
 
+    /// Exports at 0 the series of a source or sink a reload added (as `init` does for those at start).
+    public func exportAtZero(sources: [String] = [], sinks: [AlertRoute] = []) {
+        state.withLock { s in
+            for key in sources.flatMap(ZeroSeries.source) + sinks.flatMap(ZeroSeries.sink) where s.values[key] == nil {
+                s.zeroSeries[key] = 0
+                s.set(key, 0, registry)
+            }
+        }
+    }
+
+    /// Stops exporting the up and lag gauges of a source a reload removed: a source no longer followed
+    /// is not down. Its counters stay (the ledger keeps its lines).
+    public func removeSource(_ source: String) {
+        state.withLock { s in
+            for spec in [Metrics.sourceUp, Metrics.sourceLag] {
+                if let g = s.gauges.removeValue(forKey: SeriesKey(spec.name, [source])) { registry.unregisterGauge(g) }
+            }
+        }
+    }
+
     /// Exports `runledger_report_errors_total{source}` at 0 for a configured report source. Not in the
     /// ledger: a failed poll changes nothing there, so this counter starts at 0 with the process.
     public func addReportSource(_ source: String) { state.withLock { _ = $0.reportErrorCounter(source, registry) } }

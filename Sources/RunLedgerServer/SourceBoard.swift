@@ -32,5 +32,13 @@ public final class SourceBoard: Sendable {
         }
     }
 
+    /// Takes a source a reload removed off the board.
+    public func remove(_ name: String) {
+        board.withLock { b in
+            b.entries[name] = nil
+            b.order.removeAll { $0 == name }
+        }
+    }
+
     public var all: [Entry] { board.withLock { b in b.order.compactMap { b.entries[$0] } } }
 }

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import Logging
 import RunLedgerCore
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -42,27 +41,15 @@ enum LogLevelName: String, ExpressibleByArgument, CaseIterable {
 
 extension LogFormat: ExpressibleByArgument {}
 
-/// The one level every logger of the process follows, so that a reload changes them all at once.
-final class LogLevelControl: Sendable {
-    static let shared = LogLevelControl()
-    private let current = Mutex(Logger.Level.info)
-
-    var level: Logger.Level {
-        get { current.withLock { $0 } }
-        set { current.withLock { $0 = newValue } }
-    }
-}
-
 /// swift-log's handler for `serve`: each event is one `LogFormat` line on standard error, written with
 /// one `write`, so lines from different threads never interleave.
 struct LineLogHandler: LogHandler {
     let format: LogFormat
-    let control: LogLevelControl
     var metadata: Logger.Metadata = [:]
 
     var logLevel: Logger.Level {
-        get { control.level }
-        set { control.level = newValue }
+        get { LogLevel.current }
+        set { LogLevel.set(newValue) }
     }
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -97,7 +84,7 @@ struct LineLogHandler: LogHandler {
     /// Sends every logger of the process through this handler at `level`. Called once, before the first
     /// logger is made.
     static func bootstrap(format: LogFormat, level: Logger.Level) {
-        LogLevelControl.shared.level = level
-        LoggingSystem.bootstrap { _ in LineLogHandler(format: format, control: .shared) }
+        LogLevel.set(level)
+        LoggingSystem.bootstrap { _ in LineLogHandler(format: format) }
     }
 }

@@ -8,6 +8,7 @@ import RunLedgerNotify
 import RunLedgerServer
 import RunLedgerStore
 import ServiceLifecycle
+import UnixSignals
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -42,6 +43,8 @@ struct Serve: AsyncParsableCommand {
         // Before the first logger is made: every event from here on is one line in the chosen format.
         LineLogHandler.bootstrap(format: logOptions.format ?? .logfmt, level: logOptions.level?.level ?? .info)
         try await reportingFailures {
+            // First: from here on a SIGHUP reloads (the default action would end serve, exit 129).
+            let hangups = await UnixSignalsSequence(trapping: .sighup)
             let settings = try options.settings()
             let dbPath = db ?? settings.db ?? "./data/runledger.db"
             let (host, port) = try Settings.parseListen(
@@ -51,22 +54,20 @@ struct Serve: AsyncParsableCommand {
             try await ListenAddress.checkFree(host: host, port: port)
             let connectionCap = maxConnections ?? ConnectionLimits.defaultMaxConnections
             guard connectionCap >= 1 else { throw Failure("--max-connections \(connectionCap): must be 1 or more") }
-            var sources = options.sources.isEmpty ? settings.sources : options.sources
-            if stdin, !sources.contains("-") { sources.append("-") }
-            let journal = try options.journal(settings)
-            guard !sources.isEmpty || journal != nil else {
-                throw Failure("serve needs a log file or a journal to follow (or \"sources\" in the config file)")
-            }
+            var config = try runningConfig(listenAddress: "\(host):\(port)")
             let pipeline = try Pipeline(
                 db: dbPath, settings: settings, sourceOptions: options, alertOptions: alertOptions, following: true)
+            config.alerting.clock = pipeline.options.alerting.clock
+            LogLevel.set(config.logLevel)
             let zoneName = pipeline.options.envelopes.zone.name
             // Opened here, not on its thread: a ledger another process writes is refused before HTTP listens.
             let writer = try pipeline.makeWriter()
             let inbox = writer.inbox
             let follower = Follower(
-                patterns: sources, journals: journal.map { [$0] } ?? [],
-                journalStart: try options.start(settings, default: .end), writer: writer, options: pipeline.options)
+                patterns: config.sources, journals: config.journal.map { [$0] } ?? [],
+                journalStart: config.journalStart, writer: writer, options: pipeline.options)
             let sourceNames = follower.sourceNames
+            let sourceChanges = follower.changes
             let metrics = LiveMetrics(
                 rollups: try writer.store.rollups(),
                 workflows: settings.resolvedProfile.knownWorkflows + settings.workflows,
@@ -120,28 +121,46 @@ struct Serve: AsyncParsableCommand {
                         }
                     })
             }
-            if pipeline.options.alerting.stall != nil {
-                services.append(
-                    ThreadService(name: "runledger-stalls") { stop in
-                        let watch = try StallWatch(reader: try pipeline.openReader(), options: pipeline.options)
-                        watch.run(until: stop, every: 5, into: inbox) { problem in
-                            if let problem { logger.warning("stall check: \(problem); trying again") }
-                        }
-                    })
-            }
-            if !pipeline.sinks.isEmpty {
-                let publicURL = alertOptions.link(settings, listen: "\(host):\(port)")
-                services.append(
-                    ThreadService(name: "runledger-notify") { stop in
-                        let notifier = try pipeline.makeNotifier(publicURL: publicURL)
-                        notifier.onChange = { delta, line in
-                            metrics.apply(delta)
-                            if !line.isEmpty { logger.info("\(line)") }
-                        }
-                        notifier.onPending = { metrics.setOutboxPending($0) }
-                        notifier.run(until: stop)
-                    })
-            }
+            // Both run even when off (no threshold, no sink): a reload may turn them on.
+            let stallThresholds = Handoff<StallDetector?>()
+            let notifierChanges = Handoff<RunningConfig>()
+            services.append(
+                ThreadService(name: "runledger-stalls") { stop in
+                    let watch = try StallWatch(
+                        reader: try pipeline.openReader(), options: pipeline.options, thresholds: stallThresholds)
+                    watch.run(until: stop, every: 5, into: inbox) { problem in
+                        if let problem { logger.warning("stall check: \(problem); trying again") }
+                    }
+                })
+            let publicURL = config.publicURL
+            services.append(
+                ThreadService(name: "runledger-notify") { stop in
+                    let notifier = try pipeline.makeNotifier(publicURL: publicURL)
+                    notifier.onChange = { delta, line in
+                        metrics.apply(delta)
+                        if !line.isEmpty { logger.info("\(line)") }
+                    }
+                    notifier.onPending = { metrics.setOutboxPending($0) }
+                    notifier.run(until: stop) {
+                        guard let c = notifierChanges.take() else { return }
+                        notifier.reconfigure(sinks: c.sinks, publicURL: c.publicURL, policy: c.retryPolicy)
+                    }
+                })
+            let reloader = ConfigReloader(
+                running: config, file: options.config, registry: metrics.registry,
+                load: { [self] in try runningConfig(listenAddress: "\(host):\(port)") },
+                apply: { next, plan in
+                    systemd.reload {
+                        LogLevel.set(next.logLevel)
+                        let touched = Set(plan.addedSinks + plan.changedSinks)
+                        metrics.exportAtZero(sinks: next.sinks.filter { touched.contains($0.name) }.map(\.route))
+                        sourceChanges.put(next.sourceChange)
+                        inbox.wake()
+                        stallThresholds.put(next.alerting.stall)
+                        notifierChanges.put(next)
+                    }
+                })
+            services.append(ReloadService(signals: hangups, reloader: reloader))
             let group = ServiceGroup(
                 configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
@@ -157,6 +176,15 @@ struct SourcePublisher {
     let logger: Logger
 
     func publish(_ u: SourceUpdate) {
+        switch u.membership {
+        case .added?: metrics.exportAtZero(sources: [u.source])
+        case .removed?:
+            metrics.removeSource(u.source)
+            board.remove(u.source)
+            for notice in u.notices { logger.notice("\(notice)") }
+            return
+        case nil: break
+        }
         metrics.setSourceUp(u.source, u.up)
         if u.up { metrics.setSourceLag(u.source, bytes: u.lagBytes) }
         board.update(u.source) {

@@ -69,6 +69,16 @@ final class ServiceManagerNotifier: Sendable {
         send(messages)
     }
 
+    /// Around a reload (SIGHUP, `systemctl reload`): RELOADING=1 before, READY=1 once the new
+    /// configuration is handed over. Only once ready: a READY=1 before would claim a start not finished.
+    /// MONOTONIC_USEC is for systemd 253 and later, which check it; 252 (bookworm) ignores it.
+    func reload(_ body: () -> Void) {
+        let ready = enabled && state.withLock { $0.ready }
+        if ready { send(["RELOADING=1\nMONOTONIC_USEC=\(Self.now() / 1000)"]) }
+        body()
+        if ready { send(["READY=1"]) }
+    }
+
     private static func becomeReady(_ s: inout State) -> [String] {
         guard s.listening, s.caughtUp, !s.ready else { return [] }
         s.ready = true

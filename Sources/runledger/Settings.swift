@@ -18,7 +18,8 @@ import RunLedgerSources
 ///   "workflow_label_cap": 64,
 ///   "read_ahead_lines": 262144,
 ///   "executor_db": "/srv/automagik/workflow_runs.db",
-///   "status_api": { "url": "http://127.0.0.1:8881", "api_key": "env:AUTOMAGIK_API_KEY" }
+///   "status_api": { "url": "http://127.0.0.1:8881", "api_key": "env:AUTOMAGIK_API_KEY" },
+///   "log_level": "info"
 /// }
 /// ```
 struct Settings {
@@ -43,6 +44,8 @@ struct Settings {
     var executorDB: String?
     var statusAPI: StatusAPISettings?
     var retryMaxDelaySeconds: Double?
+    /// `serve`'s log level (`LogLevel`); nil: info.
+    var logLevel: String?
     /// The config file these settings came from, for messages.
     var file: String?
 
@@ -51,7 +54,7 @@ struct Settings {
         "workflow_label_cap",
         "journal", "webhooks",
         "cost_budget_usd", "public_url", "executor_db", "status_api", "stall_after_minutes",
-        "retry_max_delay_seconds", "read_ahead_lines",
+        "retry_max_delay_seconds", "read_ahead_lines", "log_level",
     ]
     static let journalKeys: Set<String> = ["units", "identifiers", "matches", "directory", "files", "start"]
 
@@ -165,6 +168,12 @@ struct Settings {
                 throw Failure("\(path): \"retry_max_delay_seconds\" must be a number from 1 to 3600")
             }
             s.retryMaxDelaySeconds = n
+        }
+        if let level = try string("log_level") {
+            guard LogLevel.parse(level) != nil else {
+                throw Failure("\(path): \"log_level\" is \"\(level)\"; one of \(LogLevel.names)")
+            }
+            s.logLevel = level
         }
         guard Profile.named(s.profile) != nil else {
             throw Failure(

@@ -89,6 +89,12 @@ public enum Metrics {
         "Polls of the executor's own reports that failed, by source (db: its database, api: its status API).")
     public static let outboxPending = MetricSpec(
         "runledger_outbox_pending", .gauge, [], "Alerts waiting in the outbox for delivery.")
+    public static let reloadSuccessful = MetricSpec(
+        "runledger_config_last_reload_successful", .gauge, [],
+        "1 if the last reload of the configuration (SIGHUP) succeeded or none was asked for, 0 if it was refused.")
+    public static let reloadSuccessTime = MetricSpec(
+        "runledger_config_last_reload_success_timestamp_seconds", .gauge, [],
+        "When the configuration was last loaded successfully (at start or by a reload), in seconds since the epoch.")
     public static let buildInfo = MetricSpec(
         "runledger_build_info", .gauge, ["version", "revision", "swiftversion"],
         "Always 1; the labels say which RunLedger is running (its version, git revision and Swift compiler).")
@@ -106,7 +112,9 @@ public enum Metrics {
     public static let alertOutcomes = ["sent", "retried", "failed"]
 
     public static func spec(named name: String) -> MetricSpec? {
-        (ledgerDerived + [sourceUp, sourceLag, alerts, reportErrors, outboxPending, buildInfo]).first {
+        (ledgerDerived + [
+            sourceUp, sourceLag, alerts, reportErrors, outboxPending, reloadSuccessful, reloadSuccessTime, buildInfo,
+        ]).first {
             $0.name == name
         }
     }
