@@ -1,0 +1,94 @@
+import Foundation
+import HummingbirdTLS
+import NIOCore
+import NIOSSL
+
+extension WebConfig {
+    /// The TLS 1.2 suites Go's `tls.CipherSuites()` lists (the ones exporter-toolkit accepts by name),
+    /// by their IANA code points. TLS 1.3's suites are not configurable, in Go or in BoringSSL, and
+    /// are accepted and left to the library as Go does.
+    static let cipherSuiteCodes: [String: UInt16] = [
+        "TLS_AES_128_GCM_SHA256": 0x1301, "TLS_AES_256_GCM_SHA384": 0x1302, "TLS_CHACHA20_POLY1305_SHA256": 0x1303,
+        "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA": 0xC009, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA": 0xC00A,
+        "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA": 0xC013, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA": 0xC014,
+        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256": 0xC02B, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384": 0xC02C,
+        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256": 0xC02F, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384": 0xC030,
+        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256": 0xCCA8, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256": 0xCCA9,
+    ]
+    static let curveCodes: [String: NIOTLSCurve] = [
+        "CurveP256": .secp256r1, "CurveP384": .secp384r1, "CurveP521": .secp521r1, "X25519": .x25519,
+    ]
+}
+
+extension WebConfig.TLS {
+    /// The server side of `tls_server_config`, with the certificate and key read and checked now, so a
+    /// wrong path or a key that does not match is refused at start with the file named, not at the
+    /// first handshake.
+    public func channelConfiguration(file: String) throws -> TLSChannelConfiguration {
+        let chain = try load(certificate, "cert_file", file) { try NIOSSLCertificate.fromPEMBytes($0) }
+        guard !chain.isEmpty else { throw WebConfigError("\(file): \"tls_server_config.cert_file\" holds no certificate") }
+        let privateKey = try load(key, "key_file", file) { try NIOSSLPrivateKey(bytes: $0, format: .pem) }
+        var tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(privateKey))
+        tls.minimumTLSVersion = Self.nio(minVersion)
+        tls.maximumTLSVersion = Self.nio(maxVersion)
+        let suites = cipherSuites.compactMap { WebConfig.cipherSuiteCodes[$0] }.filter { $0 < 0x1301 || $0 > 0x1303 }
+        if !suites.isEmpty { tls.cipherSuiteValues = suites.map { NIOTLSCipher(rawValue: $0) } }
+        if !curves.isEmpty { tls.curves = curves.compactMap { WebConfig.curveCodes[$0] } }
+        if let clientCA {
+            let roots = try load(clientCA, "client_ca_file", file) { try NIOSSLCertificate.fromPEMBytes($0) }
+            guard !roots.isEmpty else {
+                throw WebConfigError("\(file): \"tls_server_config.client_ca_file\" holds no certificate")
+            }
+            tls.trustRoots = .certificates(roots)
+        }
+        // Go's modes in BoringSSL's terms: whether a certificate is asked for, required, and checked
+        // against the client CAs. "Any" modes take whatever certificate the client shows.
+        var acceptAny = false
+        switch clientAuth {
+        case .noClientCert: tls.certificateVerification = .none
+        case .requestClientCert:
+            tls.certificateVerification = .optionalVerification
+            acceptAny = true
+        case .requireAnyClientCert:
+            tls.certificateVerification = .noHostnameVerification
+            acceptAny = true
+        case .verifyClientCertIfGiven: tls.certificateVerification = .optionalVerification
+        case .requireAndVerifyClientCert: tls.certificateVerification = .noHostnameVerification
+        }
+        // Checked here, so that a key that does not match its certificate fails at start.
+        do { _ = try NIOSSLContext(configuration: tls) } catch {
+            throw WebConfigError("\(file): tls_server_config: \(error)")
+        }
+        guard acceptAny else { return TLSChannelConfiguration(tlsConfiguration: tls) }
+        return TLSChannelConfiguration(tlsConfiguration: tls) { _, promise in promise.succeed(.certificateVerified) }
+    }
+
+    private func load<T>(_ source: WebConfig.PEM, _ key: String, _ file: String, _ parse: ([UInt8]) throws -> T)
+        throws -> T
+    {
+        switch source {
+        case .file(let path):
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw WebConfigError("\(file): \"tls_server_config.\(key)\": cannot read \(path)")
+            }
+            do { return try parse(Array(data)) } catch {
+                throw WebConfigError("\(file): \"tls_server_config.\(key)\": \(path) is not PEM (\(error))")
+            }
+        case .text(let pem):
+            let inline = String(key.dropLast(5))
+            do { return try parse(Array(pem.utf8)) } catch {
+                throw WebConfigError("\(file): \"tls_server_config.\(inline)\" is not PEM (\(error))")
+            }
+        }
+    }
+
+    private static func nio(_ v: WebConfig.TLSVersion) -> TLSVersion {
+        switch v {
+        case .tls10: .tlsv1
+        case .tls11: .tlsv11
+        case .tls12: .tlsv12
+        case .tls13: .tlsv13
+        }
+    }
+}
