@@ -37,7 +37,9 @@ public final class BasicAuthCheck: Sendable {
         self.users = users.mapValues(Self.canonical)
         let costs = users.values.compactMap(BcryptHash.cost)
         // The users' most common cost (the higher on a tie), so an unknown name costs what a known one does.
-        let usual = Dictionary(grouping: costs, by: { $0 }).max { a, b in (a.value.count, a.key) < (b.value.count, b.key) }
+        let usual = Dictionary(grouping: costs, by: { $0 }).max { a, b in
+            (a.value.count, a.key) < (b.value.count, b.key)
+        }
         let cost = usual?.key ?? 10
         let random = (0..<4).map { _ in String(UInt64.random(in: .min ... .max), radix: 36) }.joined()
         unknownUserHash = (try? await Self.pool.runIfActive { Bcrypt.hash(random, cost: cost) }) ?? ""

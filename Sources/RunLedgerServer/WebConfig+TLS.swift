@@ -26,7 +26,9 @@ extension WebConfig.TLS {
     /// first handshake.
     public func channelConfiguration(file: String) throws -> TLSChannelConfiguration {
         let chain = try load(certificate, "cert_file", file) { try NIOSSLCertificate.fromPEMBytes($0) }
-        guard !chain.isEmpty else { throw WebConfigError("\(file): \"tls_server_config.cert_file\" holds no certificate") }
+        guard !chain.isEmpty else {
+            throw WebConfigError("\(file): \"tls_server_config.cert_file\" holds no certificate")
+        }
         let privateKey = try load(key, "key_file", file) { try NIOSSLPrivateKey(bytes: $0, format: .pem) }
         var tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(privateKey))

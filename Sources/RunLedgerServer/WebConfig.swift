@@ -162,7 +162,8 @@ private struct Reader {
                 throw WebConfigError("\(file): \"\(dotted)\" (\(what)) is not supported by RunLedger")
             }
             guard known.contains(key) else {
-                throw WebConfigError("\(file): unknown key \"\(dotted)\" (known: \(known.sorted().joined(separator: ", ")))")
+                throw WebConfigError(
+                    "\(file): unknown key \"\(dotted)\" (known: \(known.sorted().joined(separator: ", ")))")
             }
             // `key:` with nothing after it means unset, as in Go's YAML decoder.
             if !isNull(v) { out[key] = v }
@@ -263,7 +264,8 @@ private struct Reader {
         for (name, v) in m {
             let value = try string(v, "http_server_config.headers.\(name)")
             if let allowed = WebConfig.allowedHeaders[name] ?? nil, !allowed.contains(value) {
-                throw fail("http_server_config.headers.\(name)", "is \"\(value)\"; one of \(allowed.joined(separator: ", "))")
+                throw fail(
+                    "http_server_config.headers.\(name)", "is \"\(value)\"; one of \(allowed.joined(separator: ", "))")
             }
             out[name] = value
         }

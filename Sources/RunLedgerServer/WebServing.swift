@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import HummingbirdTLS
 
 /// What `serve` does with a web config: the TLS server it listens with, and the middleware in
