@@ -7,7 +7,7 @@ SWIFT ?= swift
 # Chromium through chromium-driver and python3-selenium.
 DEB_PACKAGES := libsqlite3-dev libcurl4-openssl-dev libsystemd-dev zlib1g-dev libpq-dev systemd-journal-remote prometheus \
 	prometheus-alertmanager postgresql \
-	python3-yaml python3-prometheus-client chromium chromium-driver python3-selenium strace
+	python3-yaml python3-prometheus-client chromium chromium-driver python3-selenium strace openssl curl
 LISTEN ?= 127.0.0.1:9477
 DB ?= data/runledger.db
 SOURCE ?= examples/executor.log

@@ -60,9 +60,14 @@ public enum HTTPServer {
         return path
     }
 
-    public static func router(_ state: ServerState) -> Router<BasicRequestContext> {
+    /// - Parameter webConfig: basic auth and headers from `--web.config.file`, in front of every path
+    ///   (unknown ones too, so a 404 tells nothing to a client without credentials).
+    public static func router(
+        _ state: ServerState, in webConfig: WebConfigMiddleware<BasicRequestContext>? = nil
+    ) -> Router<BasicRequestContext> {
         // HEAD on every GET path, as the HTTP spec and curl -I expect: the GET handler runs, the body is dropped.
         let router = Router(options: .autoGenerateHeadEndpoints)
+        if let webConfig { router.add(middleware: webConfig) }
         addPages(to: router, state)
         router.get(RouterPath(state.telemetryPath)) { request, _ -> Response in
             let format: ExpositionFormat

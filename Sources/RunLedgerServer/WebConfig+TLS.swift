@@ -60,7 +60,9 @@ extension WebConfig.TLS {
         }
         // Checked here, so that a key that does not match its certificate fails at start.
         do { _ = try NIOSSLContext(configuration: tls) } catch {
-            throw WebConfigError("\(file): tls_server_config: \(error)")
+            throw WebConfigError(
+                "\(file): \"tls_server_config.key_file\" does not go with its certificate, or cannot be used (\(error))"
+            )
         }
         guard acceptAny else { return TLSChannelConfiguration(tlsConfiguration: tls) }
         return TLSChannelConfiguration(tlsConfiguration: tls) { _, promise in promise.succeed(.certificateVerified) }

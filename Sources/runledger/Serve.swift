@@ -26,6 +26,11 @@ struct Serve: AsyncParsableCommand {
     var telemetryPath: String?
 
     @Option(
+        name: .customLong("web.config.file"),
+        help: "The exporter-toolkit web config (YAML): TLS, basic auth, response headers (docs/web-config.md).")
+    var webConfigFile: String?
+
+    @Option(
         name: .long,
         help: "HTTP connections held open at once (default 512); beyond it the longest-idle one is closed.")
     var maxConnections: Int?
@@ -50,6 +55,8 @@ struct Serve: AsyncParsableCommand {
             let (host, port) = try Settings.parseListen(
                 listen ?? settings.listen ?? "127.0.0.1:9477", origin: "--listen")
             let metricsPath = try HTTPServer.checkTelemetryPath(telemetryPath ?? "/metrics")
+            // Read and checked (certificates, key, hashes) before anything else opens: a mistake is the whole answer.
+            let web = try await WebServing.load(webConfigFile ?? settings.webConfigFile)
             // Before the ledger or a source is opened: a port in use is the whole answer.
             try await ListenAddress.checkFree(host: host, port: port)
             let connectionCap = maxConnections ?? ConnectionLimits.defaultMaxConnections
@@ -76,6 +83,7 @@ struct Serve: AsyncParsableCommand {
             writer.observe { metrics.apply($0.changes) }
             let board = SourceBoard(sources: sourceNames)
             let logger = Logger(label: "runledger")
+            if let warning = web.warning(host: host) { logger.warning("\(warning)") }
             let publisher = SourcePublisher(metrics: metrics, board: board, logger: logger)
             // File reads, journal waits, libcurl and SQLite block: each loop gets a thread of its own.
             // The ingest thread is the writer's: it also folds what the pollers and the stall watch hand it.
@@ -93,14 +101,15 @@ struct Serve: AsyncParsableCommand {
             // descriptors and /healthz timed out behind them.
             let gate = ConnectionGate(limits: ConnectionLimits(maxConnections: connectionCap))
             let app = Application(
-                router: HTTPServer.router(state),
-                server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuardHandler(gate: gate)])),
+                router: HTTPServer.router(state, in: web.middleware()),
+                server: try web.server(
+                    .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuardHandler(gate: gate)]))),
                 configuration: .init(address: .hostname(host, port: port), serverName: "runledger"),
                 onServerRunning: { channel in
                     let port = channel.localAddress?.port ?? port
                     // The zone is said: by default it is this machine's, which an operator may not expect.
                     logger.info(
-                        "serving http://\(host):\(port)/ (ledger \(dbPath); following \(sourceNames.joined(separator: ", ")); executor times in \(zoneName))"
+                        "serving \(web.scheme)://\(host):\(port)/ (ledger \(dbPath); following \(sourceNames.joined(separator: ", ")); executor times in \(zoneName))"
                     )
                     systemd.httpListening()
                 },

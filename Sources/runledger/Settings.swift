@@ -19,7 +19,8 @@ import RunLedgerSources
 ///   "read_ahead_lines": 262144,
 ///   "executor_db": "/srv/automagik/workflow_runs.db",
 ///   "status_api": { "url": "http://127.0.0.1:8881", "api_key": "env:AUTOMAGIK_API_KEY" },
-///   "log_level": "info"
+///   "log_level": "info",
+///   "web_config_file": "/etc/runledger/web.yml"
 /// }
 /// ```
 struct Settings {
@@ -46,6 +47,8 @@ struct Settings {
     var retryMaxDelaySeconds: Double?
     /// `serve`'s log level (`LogLevel`); nil: info.
     var logLevel: String?
+    /// `--web.config.file`: TLS and basic auth (exporter-toolkit's YAML); nil: plain HTTP, no auth.
+    var webConfigFile: String?
     /// The config file these settings came from, for messages.
     var file: String?
 
@@ -54,7 +57,7 @@ struct Settings {
         "workflow_label_cap",
         "journal", "webhooks",
         "cost_budget_usd", "public_url", "executor_db", "status_api", "stall_after_minutes",
-        "retry_max_delay_seconds", "read_ahead_lines", "log_level",
+        "retry_max_delay_seconds", "read_ahead_lines", "log_level", "web_config_file",
     ]
     static let journalKeys: Set<String> = ["units", "identifiers", "matches", "directory", "files", "start"]
 
@@ -89,6 +92,7 @@ struct Settings {
         }
         s.db = try string("db")
         s.listen = try string("listen")
+        s.webConfigFile = try string("web_config_file")
         s.sources = try strings("sources")
         s.profile = try string("profile") ?? "automagik"
         s.workflows = try strings("workflows")

@@ -217,7 +217,7 @@ final class ServeProcess {
         }
         while Date() < deadline, port == 0, process.isRunning {
             let text = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-            if let r = text.range(of: #"serving http://127\.0\.0\.1:(\d+)/"#, options: .regularExpression) {
+            if let r = text.range(of: #"serving https?://127\.0\.0\.1:(\d+)/"#, options: .regularExpression) {
                 port = Int(text[r].split(separator: ":").last!.dropLast()) ?? 0
             }
             usleep(20_000)

@@ -155,18 +155,18 @@ struct HTTPReads {
     let responder: RouterResponder<BasicRequestContext>
     let reader: LedgerReader
 
-    init(_ backend: any LedgerBackend) throws {
+    init(_ backend: any LedgerBackend, webConfig: WebConfigMiddleware<BasicRequestContext>? = nil) throws {
         reader = LedgerReader(backend: backend)
         let state = ServerState(
             metrics: LiveMetrics(rollups: [:], workflows: [], sources: ["log"], build: .unknown(version: "test")),
             ledger: reader,
             sources: SourceBoard(sources: ["log"]), version: "test")
-        responder = HTTPServer.router(state).buildResponder()
+        responder = HTTPServer.router(state, in: webConfig).buildResponder()
     }
 
-    func get(_ path: String) async throws -> Answer {
+    func get(_ path: String, headers: HTTPFields = [:]) async throws -> Answer {
         let request = Request(
-            head: HTTPRequest(method: .get, scheme: "http", authority: "127.0.0.1", path: path),
+            head: HTTPRequest(method: .get, scheme: "http", authority: "127.0.0.1", path: path, headerFields: headers),
             body: RequestBody(buffer: ByteBuffer()))
         let context = BasicRequestContext(
             source: ApplicationRequestContextSource(channel: EmbeddedChannel(), logger: Logger(label: "test")))
