@@ -47,7 +47,7 @@ install -m 0644 "$root"/dashboards/*.json "$pkg/usr/share/runledger/dashboards/"
 install -m 0644 "$root"/alerts/*.yml "$pkg/usr/share/runledger/alerts/"
 install -d "$pkg/usr/share/man/man1" "$pkg/usr/share/doc/runledger"
 sed "s/@VERSION@/$version/" "$root/packaging/runledger.1" | gzip -9n >"$pkg/usr/share/man/man1/runledger.1.gz"
-for doc in operations configuration metrics alerts runbooks dashboards chat-alerts; do
+for doc in operations configuration web-config metrics alerts runbooks dashboards chat-alerts; do
 	install -m 0644 "$root/docs/$doc.md" "$pkg/usr/share/doc/runledger/"
 done
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RunLedgerHTTP
 import RunLedgerReports
+import RunLedgerServer
 
 struct Check: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,6 +25,13 @@ struct Check: AsyncParsableCommand {
             if let key = s.statusAPI?.apiKey {
                 do { _ = try Secret.resolve(key, environment: ProcessInfo.processInfo.environment) } catch {
                     printError("runledger: \(config): note: \"status_api.api_key\": \(error) here")
+                }
+            }
+            if let web = s.webConfigFile {
+                // The YAML is the file's to get right; its certificates and key may only be readable where serve runs.
+                _ = try WebConfig.load(web)
+                do { _ = try await WebServing.load(web) } catch {
+                    printError("runledger: \(config): note: \"web_config_file\": \(error) here")
                 }
             }
             print("\(config): ok (\(s.sources.count) sources, profile \(s.profile))")

@@ -65,6 +65,7 @@ extension Serve {
             "status_api": api.map { "\($0.url)\n\($0.apiKey ?? "")\n\($0.header ?? "")" },
             "cost_budget_usd": budget.map { "\($0)" }, "stall_after_minutes": "\(stall ?? 30)",
             "public_url": publicURL, "retry_max_delay_seconds": "\(retry ?? 60)", "log_level": levelName,
+            "web_config_file": webConfigFile ?? settings.webConfigFile,
         ]
         if journal != nil { values["journal_start"] = start.rawValue }
         let snapshot = ConfigSnapshot(
