@@ -31,8 +31,9 @@ public final class BasicAuthCheck: Sendable {
         return pool
     }()
 
-    /// - Parameter users: user name → bcrypt hash (`$2a$`, `$2b$` or `$2y$`).
-    public init(users: [String: String]) async {
+    /// - Parameter users: user name → bcrypt hash (`$2a$`, `$2b$` or `$2y$`). One bcrypt hash is made
+    ///   here, on the caller's thread: call it from a thread of its own (`WebServing.load` does).
+    public init(users: [String: String]) {
         // `$2y$` (htpasswd, PHP) is `$2b$` under another name; the C bcrypt here knows only `$2a$` and `$2b$`.
         self.users = users.mapValues(Self.canonical)
         let costs = users.values.compactMap(BcryptHash.cost)
@@ -42,7 +43,7 @@ public final class BasicAuthCheck: Sendable {
         }
         let cost = usual?.key ?? 10
         let random = (0..<4).map { _ in String(UInt64.random(in: .min ... .max), radix: 36) }.joined()
-        unknownUserHash = (try? await Self.pool.runIfActive { Bcrypt.hash(random, cost: cost) }) ?? ""
+        unknownUserHash = Bcrypt.hash(random, cost: cost)
     }
 
     static func canonical(_ hash: String) -> String {
@@ -78,18 +79,32 @@ public final class BasicAuthCheck: Sendable {
 
 /// The web config's part of every answer: Basic authentication on every path but `/healthz` (a
 /// liveness probe has no credentials), and `http_server_config.headers` on every response, refusals
-/// and errors included, as exporter-toolkit does.
+/// and errors included, as exporter-toolkit does. Both are read per request from `rules`, which a
+/// reload replaces.
 public struct WebConfigMiddleware<Context: RequestContext>: RouterMiddleware {
-    let auth: BasicAuthCheck?
-    let headers: HTTPFields
+    /// What one request is checked against.
+    public struct Rules: Sendable {
+        public let auth: BasicAuthCheck?
+        public let headers: HTTPFields
 
-    public init(auth: BasicAuthCheck?, headers: [String: String]) {
-        self.auth = auth
-        var fields = HTTPFields()
-        for (name, value) in headers.sorted(by: { $0.key < $1.key }) {
-            if let field = HTTPField.Name(name) { fields[field] = value }
+        public init(auth: BasicAuthCheck?, headers: [String: String]) {
+            self.auth = auth
+            var fields = HTTPFields()
+            for (name, value) in headers.sorted(by: { $0.key < $1.key }) {
+                if let field = HTTPField.Name(name) { fields[field] = value }
+            }
+            self.headers = fields
         }
-        self.headers = fields
+    }
+
+    let rules: @Sendable () -> Rules
+
+    public init(rules: @escaping @Sendable () -> Rules) { self.rules = rules }
+
+    /// Fixed rules (tests).
+    public init(auth: BasicAuthCheck?, headers: [String: String]) {
+        let fixed = Rules(auth: auth, headers: headers)
+        rules = { fixed }
     }
 
     public static var exemptPath: String { "/healthz" }
@@ -97,8 +112,9 @@ public struct WebConfigMiddleware<Context: RequestContext>: RouterMiddleware {
     public func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
+        let rules = rules()
         var response: Response
-        if let auth, request.uri.path != Self.exemptPath,
+        if let auth = rules.auth, request.uri.path != Self.exemptPath,
             await !auth.allows(authorization: request.headers[.authorization])
         {
             // The same answer for no credentials, an unknown user and a wrong password.
@@ -111,7 +127,7 @@ public struct WebConfigMiddleware<Context: RequestContext>: RouterMiddleware {
                 response = try error.response(from: request, context: context)
             }
         }
-        for field in headers { response.headers[field.name] = field.value }
+        for field in rules.headers { response.headers[field.name] = field.value }
         return response
     }
 }

@@ -20,18 +20,62 @@ extension WebConfig {
     ]
 }
 
+/// The server's certificate chain and key, which a reload may replace between two handshakes.
+public struct TLSIdentity: Sendable {
+    let chain: [NIOSSLCertificateSource]
+    let key: NIOSSLPrivateKeySource
+}
+
 extension WebConfig.TLS {
-    /// The server side of `tls_server_config`, with the certificate and key read and checked now, so a
-    /// wrong path or a key that does not match is refused at start with the file named, not at the
-    /// first handshake.
-    public func channelConfiguration(file: String) throws -> TLSChannelConfiguration {
+    /// What a reload cannot change while serving: everything but where the certificate and key come
+    /// from (BoringSSL takes a new chain and key per handshake, not new client CAs or versions).
+    public var fixedPart: WebConfig.TLS {
+        var fixed = self
+        fixed.certificate = .text("")
+        fixed.key = .text("")
+        return fixed
+    }
+
+    /// The certificate and key, read and checked now (they must go together), so a wrong path or a key
+    /// that does not match is refused with the file named, at start or at a reload, not at a handshake.
+    public func identity(file: String) throws -> TLSIdentity {
         let chain = try load(certificate, "cert_file", file) { try NIOSSLCertificate.fromPEMBytes($0) }
         guard !chain.isEmpty else {
             throw WebConfigError("\(file): \"tls_server_config.cert_file\" holds no certificate")
         }
         let privateKey = try load(key, "key_file", file) { try NIOSSLPrivateKey(bytes: $0, format: .pem) }
+        let identity = TLSIdentity(chain: chain.map { .certificate($0) }, key: .privateKey(privateKey))
+        do { _ = try NIOSSLContext(configuration: try configuration(identity, file: file)) } catch {
+            throw WebConfigError(
+                "\(file): \"tls_server_config.key_file\" does not go with its certificate, or cannot be used (\(error))"
+            )
+        }
+        return identity
+    }
+
+    /// The server side of `tls_server_config`; each handshake takes the chain and key `identity` gives
+    /// then, so a reload's new certificate serves the next connection without a restart.
+    public func channelConfiguration(
+        file: String, first: TLSIdentity, identity: @escaping @Sendable () -> TLSIdentity
+    ) throws -> TLSChannelConfiguration {
+        var tls = try configuration(first, file: file)
+        tls.sslContextCallback = { _, promise in
+            let current = identity()
+            var override = NIOSSLContextConfigurationOverride()
+            override.certificateChain = current.chain
+            override.privateKey = current.key
+            promise.succeed(override)
+        }
+        // "Any" modes take whatever certificate the client shows.
+        guard clientAuth == .requestClientCert || clientAuth == .requireAnyClientCert else {
+            return TLSChannelConfiguration(tlsConfiguration: tls)
+        }
+        return TLSChannelConfiguration(tlsConfiguration: tls) { _, promise in promise.succeed(.certificateVerified) }
+    }
+
+    private func configuration(_ identity: TLSIdentity, file: String) throws -> TLSConfiguration {
         var tls = TLSConfiguration.makeServerConfiguration(
-            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(privateKey))
+            certificateChain: identity.chain, privateKey: identity.key)
         tls.minimumTLSVersion = Self.nio(minVersion)
         tls.maximumTLSVersion = Self.nio(maxVersion)
         let suites = cipherSuites.compactMap { WebConfig.cipherSuiteCodes[$0] }.filter { $0 < 0x1301 || $0 > 0x1303 }
@@ -45,27 +89,13 @@ extension WebConfig.TLS {
             tls.trustRoots = .certificates(roots)
         }
         // Go's modes in BoringSSL's terms: whether a certificate is asked for, required, and checked
-        // against the client CAs. "Any" modes take whatever certificate the client shows.
-        var acceptAny = false
+        // against the client CAs.
         switch clientAuth {
         case .noClientCert: tls.certificateVerification = .none
-        case .requestClientCert:
-            tls.certificateVerification = .optionalVerification
-            acceptAny = true
-        case .requireAnyClientCert:
-            tls.certificateVerification = .noHostnameVerification
-            acceptAny = true
-        case .verifyClientCertIfGiven: tls.certificateVerification = .optionalVerification
-        case .requireAndVerifyClientCert: tls.certificateVerification = .noHostnameVerification
+        case .requestClientCert, .verifyClientCertIfGiven: tls.certificateVerification = .optionalVerification
+        case .requireAnyClientCert, .requireAndVerifyClientCert: tls.certificateVerification = .noHostnameVerification
         }
-        // Checked here, so that a key that does not match its certificate fails at start.
-        do { _ = try NIOSSLContext(configuration: tls) } catch {
-            throw WebConfigError(
-                "\(file): \"tls_server_config.key_file\" does not go with its certificate, or cannot be used (\(error))"
-            )
-        }
-        guard acceptAny else { return TLSChannelConfiguration(tlsConfiguration: tls) }
-        return TLSChannelConfiguration(tlsConfiguration: tls) { _, promise in promise.succeed(.certificateVerified) }
+        return tls
     }
 
     private func load<T>(_ source: WebConfig.PEM, _ key: String, _ file: String, _ parse: ([UInt8]) throws -> T)

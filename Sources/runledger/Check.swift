@@ -27,7 +27,11 @@ struct Check: AsyncParsableCommand {
                     printError("runledger: \(config): note: \"status_api.api_key\": \(error) here")
                 }
             }
-            if let web = s.webConfigFile {
+            if let web = s.webConfigFile, !FileManager.default.isReadableFile(atPath: web) {
+                printError(
+                    "runledger: \(config): note: \"web_config_file\" \(web) cannot be read here (serve refuses to start without it)"
+                )
+            } else if let web = s.webConfigFile {
                 // The YAML is the file's to get right; its certificates and key may only be readable where serve runs.
                 _ = try WebConfig.load(web)
                 do { _ = try await WebServing.load(web) } catch {

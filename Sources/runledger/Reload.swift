@@ -22,6 +22,8 @@ struct RunningConfig: Sendable {
     var retryPolicy: RetryPolicy
     var publicURL: String
     var logLevel: Logger.Level
+    /// The web config file read again (a reload's; nil at start and without a file).
+    var web: WebServing.Loaded?
     /// Everything above, and the settings that do not reload, as a reload compares them.
     var snapshot: ConfigSnapshot
 

@@ -62,6 +62,7 @@ struct Serve: AsyncParsableCommand {
             let connectionCap = maxConnections ?? ConnectionLimits.defaultMaxConnections
             guard connectionCap >= 1 else { throw Failure("--max-connections \(connectionCap): must be 1 or more") }
             var config = try runningConfig(listenAddress: "\(host):\(port)")
+            config.snapshot.values["web_config"] = web.fingerprint
             let pipeline = try Pipeline(
                 db: dbPath, settings: settings, sourceOptions: options, alertOptions: alertOptions, following: true)
             config.alerting.clock = pipeline.options.alerting.clock
@@ -157,10 +158,17 @@ struct Serve: AsyncParsableCommand {
                 })
             let reloader = ConfigReloader(
                 running: config, file: options.config, registry: metrics.registry,
-                load: { [self] in try runningConfig(listenAddress: "\(host):\(port)") },
+                load: { [self] in
+                    var next = try runningConfig(listenAddress: "\(host):\(port)")
+                    // Certificates renewed, users or headers changed: taken with the rest, or refused with it.
+                    next.web = try web.reread()
+                    if let loaded = next.web { next.snapshot.values["web_config"] = loaded.fingerprint }
+                    return next
+                },
                 apply: { next, plan in
                     systemd.reload {
                         LogLevel.set(next.logLevel)
+                        if let loaded = next.web { web.activate(loaded) }
                         let touched = Set(plan.addedSinks + plan.changedSinks)
                         metrics.exportAtZero(sinks: next.sinks.filter { touched.contains($0.name) }.map(\.route))
                         sourceChanges.put(next.sourceChange)

@@ -2,14 +2,19 @@ import Foundation
 import TestSupport
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// `serve --web.config.file` with real parts: certificates made by `openssl`, requests by `curl`, and
 /// Debian's Prometheus scraping over HTTPS with basic auth, as an operator would set it up.
 @Suite(.serialized, .tags(.slow)) struct WebConfigEndToEndTests {
     /// `htpasswd -nbBC 10 prometheus scrape-secret`.
     static let prometheusHash = "$2y$10$J0n./6I8GM84Rjd2SLiDqOoOJVahwb03fYz8qxvzflhZK7ug691/K"
 
-    /// A CA, a server certificate for localhost and 127.0.0.1 signed by it, and a client certificate
-    /// signed by it: ca.crt, server.crt/.key, client.crt/.key in `dir`.
+    /// A CA, two server certificates for localhost and 127.0.0.1 signed by it (CN server and server2,
+    /// the second for a renewal), and a client certificate signed by it: ca.crt, server.crt/.key,
+    /// server2.crt/.key, client.crt/.key in `dir`.
     static func makeCertificates(in dir: TempDir) throws {
         let openssl = try which("openssl").orThrow("openssl is installed by make test (Debian openssl)")
         func sh(_ args: [String]) throws {
@@ -20,6 +25,7 @@ import Testing
         try sh(["req", "-x509"] + ec + ["-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=test CA"])
         for (name, extensions) in [
             ("server", "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth"),
+            ("server2", "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth"),
             ("client", "extendedKeyUsage=clientAuth"),
         ] {
             try extensions.write(toFile: dir.file("\(name).ext"), atomically: true, encoding: .utf8)
@@ -153,6 +159,83 @@ import Testing
         #expect(try Self.curl(ca + stranger + [url]).status == 0)
         // TLS 1.2 is below min_version.
         #expect(try Self.curl(ca + client + ["--tls-max", "1.2", url]).status == 0)
+    }
+
+    /// The common name of the certificate the server at `port` shows now.
+    static func servedCommonName(port: Int) throws -> String {
+        let r = try run(
+            "/bin/sh",
+            [
+                "-c",
+                "openssl s_client -connect 127.0.0.1:\(port) -servername localhost </dev/null 2>/dev/null"
+                    + " | openssl x509 -noout -subject -nameopt multiline | sed -n 's/ *commonName *= //p'",
+            ], timeout: 20)
+        return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// A renewed certificate and a changed user list are taken on SIGHUP without a restart, as
+    /// exporter-toolkit re-reads its file; a file that cannot be served, or asks for a TLS change that
+    /// needs a restart, is refused in one line and the running one stays.
+    @Test func sighupTakesARenewedCertificateAndNewUsersAndRefusesWhatItCannotServe() throws {
+        let dir = TempDir()
+        try Self.makeCertificates(in: dir)
+        let web = dir.file("web.yml")
+        func write(cert: String, user: String, hash: String, extra: String = "") throws {
+            try """
+            tls_server_config:
+              cert_file: \(cert).crt
+              key_file: \(cert).key
+            \(extra)basic_auth_users:
+              \(user): \(hash)
+            """.write(toFile: web, atomically: true, encoding: .utf8)
+        }
+        let otherHash = "$2y$10$3GZemnd26AtncIwPsf/07.jDPKspfu/9f.dwTYHxtc6EIcfUdD61."
+        try write(cert: "server", user: "prometheus", hash: Self.prometheusHash)
+        let log = dir.file("executor.log")
+        try "".write(toFile: log, atomically: true, encoding: .utf8)
+        let serve = try ServeProcess(args: ["--db", dir.file("l.db"), "--web.config.file", web, log], dir: dir)
+        defer { _ = serve.stop() }
+        try #require(serve.port > 0, "serve did not start: \(serve.stderr)")
+        let url = "https://localhost:\(serve.port)/api/runs"
+        let ca = ["--cacert", dir.file("ca.crt")]
+        func status(_ user: String, _ password: String) throws -> Int {
+            try Self.curl(ca + ["-u", "\(user):\(password)", url]).status
+        }
+        #expect(try Self.servedCommonName(port: serve.port) == "server")
+        #expect(try status("prometheus", "scrape-secret") == 200)
+        #expect(try status("other", "hunter2") == 401)
+
+        try write(cert: "server2", user: "other", hash: otherHash)
+        kill(serve.process.processIdentifier, SIGHUP)
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, try status("other", "hunter2") != 200 { usleep(100_000) }
+        #expect(try status("other", "hunter2") == 200, "\(serve.stderr)")
+        #expect(try status("prometheus", "scrape-secret") == 401)
+        #expect(try Self.servedCommonName(port: serve.port) == "server2")
+        #expect(serve.stderr.contains("settings changed: web_config"), "\(serve.stderr)")
+
+        // Client certificates cannot be asked for on connections already being served: refused.
+        let mtls = "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n"
+        for (bad, said) in [
+            (
+                { try write(cert: "server", user: "prometheus", hash: Self.prometheusHash, extra: mtls) },
+                "restart runledger"
+            ),
+            ({ try write(cert: "server", user: "prometheus", hash: "scrape-secret") }, "must be a bcrypt hash"),
+        ] as [(() throws -> Void, String)] {
+            let before = serve.stderr.components(separatedBy: "reload refused").count
+            try bad()
+            kill(serve.process.processIdentifier, SIGHUP)
+            let until = Date().addingTimeInterval(20)
+            while Date() < until, serve.stderr.components(separatedBy: "reload refused").count == before {
+                usleep(50_000)
+            }
+            let refusal = serve.stderr.split(separator: "\n").last { $0.contains("reload refused") } ?? ""
+            #expect(refusal.contains(said), "\(serve.stderr)")
+            #expect(try status("other", "hunter2") == 200)
+            #expect(try status("prometheus", "scrape-secret") == 401)
+            #expect(try Self.servedCommonName(port: serve.port) == "server2")
+        }
     }
 
     /// A web config that cannot be served stops serve before it listens, with one line naming the

@@ -114,7 +114,7 @@ import Testing
     }
 
     @Test func basicAuthAllowsTheRightPasswordOnlyAndTakesHtpasswdHashes() async {
-        let check = await BasicAuthCheck(users: ["prometheus": Self.prometheusHash, "other": Self.otherHash])
+        let check = BasicAuthCheck(users: ["prometheus": Self.prometheusHash, "other": Self.otherHash])
         #expect(await check.allows(authorization: Self.basic("prometheus", "scrape-secret")))
         #expect(await check.allows(authorization: Self.basic("other", "hunter2")))
         // Cached after the first success; a wrong password is still refused, and never cached.
@@ -131,7 +131,7 @@ import Testing
     }
 
     @Test func theRouterRefusesEveryPathButHealthzWithoutCredentialsAndHeadersGoOnEveryAnswer() async throws {
-        let auth = await BasicAuthCheck(users: ["prometheus": Self.prometheusHash])
+        let auth = BasicAuthCheck(users: ["prometheus": Self.prometheusHash])
         let middleware = WebConfigMiddleware<BasicRequestContext>(
             auth: auth, headers: ["X-Content-Type-Options": "nosniff", "Strict-Transport-Security": "max-age=60"])
         let http = try HTTPReads(InMemoryLedgerBackend(store: InMemoryLedgerStore()), webConfig: middleware)

@@ -30,13 +30,13 @@ public struct ReloadPlan: Sendable, Equatable {
     /// Settings that changed but keep their running value until the next start, by key.
     public var ignored: [String] = []
 
-    /// The settings a running serve takes over: alert thresholds and links, delivery retries and the
-    /// log level. Sources and sinks reload too, compared by name. The others would change the ledger's
+    /// The settings a running serve takes over: alert thresholds and links, delivery retries, the
+    /// log level and what the web config file says (`web_config`: users, headers, certificate and key). Sources and sinks reload too, compared by name. The others would change the ledger's
     /// shape or numbers already folded (the profile, the zone, the label caps and workflows), or are
     /// bound at start (the ledger, the listen address, the report sources, read-ahead).
     public static let reloadable: Set<String> = [
         "cost_budget_usd", "stall_after_minutes", "public_url", "retry_max_delay_seconds", "log_level",
-        "journal_start",
+        "journal_start", "web_config",
     ]
 
     public init(from old: ConfigSnapshot, to new: ConfigSnapshot) {
