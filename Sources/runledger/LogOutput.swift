@@ -9,34 +9,27 @@ import RunLedgerCore
 
 /// `--log.level` and `--log.format`, named as Prometheus and its exporters name them.
 struct LogOptions: ParsableArguments {
-    @Option(name: .customLong("log.level"), help: "Only log events at this level or above: debug, info, warn, error.")
+    @Option(
+        name: .customLong("log.level"),
+        help: "Only log events at this level or above: debug, info, warn, error (or swift-log's names).")
     var level: LogLevelName?
 
     @Option(name: .customLong("log.format"), help: "logfmt (the default) or json: one event a line on stderr.")
     var format: LogFormat?
 }
 
-/// The level names of `--log.level`, and the one each of swift-log's seven levels is written as.
-enum LogLevelName: String, ExpressibleByArgument, CaseIterable {
-    case debug, info, warn, error
+/// A `--log.level` value: any name the config's `log_level` takes (`LogLevel.parse`, the one list),
+/// the exporters' four first in the help.
+struct LogLevelName: ExpressibleByArgument {
+    let name: String
+    let level: Logger.Level
 
-    var level: Logger.Level {
-        switch self {
-        case .debug: .debug
-        case .info: .info
-        case .warn: .warning
-        case .error: .error
-        }
+    init?(argument: String) {
+        guard let level = LogLevel.parse(argument) else { return nil }
+        (name, self.level) = (argument, level)
     }
 
-    static func written(_ level: Logger.Level) -> String {
-        switch level {
-        case .trace, .debug: "debug"
-        case .info, .notice: "info"
-        case .warning: "warn"
-        case .error, .critical: "error"
-        }
-    }
+    static var allValueStrings: [String] { LogLevel.names.components(separatedBy: ", ") }
 }
 
 extension LogFormat: ExpressibleByArgument {}
@@ -62,7 +55,7 @@ struct LineLogHandler: LogHandler {
         if let more = event.metadata { merged.merge(more) { $1 } }
         let fields = merged.sorted { $0.key < $1.key }.map { ($0.key, "\($0.value)") }
         let line = format.line(
-            time: Self.timestamp(), level: LogLevelName.written(event.level), message: "\(event.message)",
+            time: Self.timestamp(), level: LogLevel.written(event.level), message: "\(event.message)",
             fields: fields)
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }

@@ -49,7 +49,7 @@ extension Serve {
         _ = try alertOptions.reportSources(settings)
         _ = try Settings.executorZone(settings, options)
         // --log.level wins over the file, as every flag does.
-        let levelName = logOptions.level?.rawValue ?? settings.logLevel ?? "info"
+        let levelName = logOptions.level?.name ?? settings.logLevel ?? "info"
         let start = try options.start(settings, default: .end)
         let publicURL = alertOptions.link(settings, listen: listenAddress)
         let budget = alertOptions.costBudget ?? settings.costBudgetUSD
