@@ -44,9 +44,11 @@ let package = Package(
 
         // Pure logic: envelopes, profiles and rules, correlation, run records, detectors, metric math. No I/O.
         .target(name: "RunLedgerCore", swiftSettings: languageMode),
-        // The ledger: its protocols (ingest, reads, outbox), the backend seam, and the SQLite ledger (schema,
-        // batched transactions, positions, rollups, outbox).
-        .target(name: "RunLedgerStore", dependencies: ["RunLedgerCore", "CSQLite"], swiftSettings: languageMode),
+        // The ledger: its protocols (ingest, reads, outbox), the backend seam, the SQLite ledger (schema,
+        // batched transactions, positions, rollups, outbox) and the PostgreSQL one (libpq) for fleets.
+        .target(
+            name: "RunLedgerStore", dependencies: ["RunLedgerCore", "CSQLite", "CPostgres"], swiftSettings: languageMode
+        ),
         // What the executor says of its runs in its own database, read-only (SQLite, or PostgreSQL through
         // libpq): not the ledger, a source of reports for it.
         .target(

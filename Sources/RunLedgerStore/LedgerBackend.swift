@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Where a ledger lives, and how to open the three kinds of connection to it. The commands and `serve`
 /// open every ledger through one (`LedgerBackends.open`); nothing above this names a storage engine.
 ///
@@ -21,23 +25,42 @@ public protocol LedgerBackend: Sendable {
 
 /// The `--db` location to backend map: the one place a new backend is wired in.
 public enum LedgerBackends {
-    public typealias Make = @Sendable (_ location: String) throws -> any LedgerBackend
+    /// A backend for a location, and the instance name this process writes under (`--instance`).
+    public typealias Make = @Sendable (_ location: String, _ instance: String) throws -> any LedgerBackend
 
-    /// Backends chosen by a URL scheme (`SCHEME://…`), each given the whole location; anything else is
-    /// the path of an SQLite ledger. A PostgreSQL ledger is one line here:
-    /// `"postgresql": { try PostgresLedgerBackend(url: $0) },`.
-    public static let byScheme: [String: Make] = [:]
+    /// Backends chosen by a URL scheme (`SCHEME://…`, any case), each given the whole location; libpq's
+    /// keyword form (`host=db dbname=runledger`) is PostgreSQL too; anything else is the path of an
+    /// SQLite ledger.
+    public static let byScheme: [String: Make] = [
+        "postgresql": { try PostgresLedgerBackend($0, instance: $1) },
+        "postgres": { try PostgresLedgerBackend($0, instance: $1) },
+    ]
+
+    /// This host's name: the instance a process writes under unless told otherwise.
+    public static var defaultInstance: String {
+        var name = [CChar](repeating: 0, count: 256)
+        guard gethostname(&name, name.count - 1) == 0 else { return "localhost" }
+        let host = String(cString: name)
+        return host.isEmpty ? "localhost" : host
+    }
 
     /// The backend for `location`. A location of another scheme than those of `schemes` is an error of
     /// one line that names it (never a file or directory named `foo:` made beside the working directory).
-    public static func open(_ location: String, schemes: [String: Make] = byScheme) throws -> any LedgerBackend {
-        guard let scheme = scheme(of: location) else { return SQLiteLedgerBackend(path: location) }
+    public static func open(
+        _ location: String, instance: String = defaultInstance, schemes: [String: Make] = byScheme
+    ) throws -> any LedgerBackend {
+        guard let scheme = scheme(of: location) else {
+            if PostgresAddress.looksLikeConnectionString(location), let make = schemes["postgresql"] {
+                return try make(location, instance)
+            }
+            return SQLiteLedgerBackend(path: location)
+        }
         guard let make = schemes[scheme.lowercased()] else {
             let others = schemes.keys.sorted().map { ", or \($0)://…" }.joined()
             throw LedgerError(
                 "\(location): no ledger backend for \(scheme):// (a ledger is the path of an SQLite file\(others))")
         }
-        return try make(location)
+        return try make(location, instance)
     }
 
     /// The scheme of `SCHEME://…` (RFC 3986: a letter, then letters, digits, `+`, `-` or `.`), or nil

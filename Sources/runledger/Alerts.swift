@@ -13,7 +13,7 @@ struct Alerts: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List alert deliveries, newest first.")
 
-        @Option(name: .long, help: "The ledger (SQLite) to read.")
+        @Option(name: .long, help: "The ledger to read (an SQLite path, or postgresql://…).")
         var db: String
 
         @Option(name: .long, help: "Only deliveries in this state: pending, sent or failed.")

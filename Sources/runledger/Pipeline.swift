@@ -33,7 +33,7 @@ struct Pipeline: Sendable {
         retryPolicy = try alertOptions.retryPolicy(settings)
         options.alerting = try alertOptions.alerting(settings, sinks: sinks)
         self.options = options
-        backend = try LedgerBackends.open(dbPath)
+        backend = try LedgerBackends.open(dbPath, instance: try sourceOptions.instance(settings))
     }
 
     /// The ledger's only writer in this process: every source, report and stall mark commits through

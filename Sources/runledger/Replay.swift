@@ -10,7 +10,7 @@ struct Replay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Read the sources to their end once (from the saved positions), then exit.")
 
-    @Option(name: .long, help: "The ledger (SQLite) to write.")
+    @Option(name: .long, help: "The ledger to write (an SQLite path, or postgresql://…).")
     var db: String?
 
     @Option(name: .long, help: "Lines per transaction (default 100000): smaller commits more often.")

@@ -12,7 +12,7 @@ struct Runs: AsyncParsableCommand {
             --limit the newest N, newest first.
             """)
 
-    @Option(name: .long, help: "The ledger (SQLite) to read.")
+    @Option(name: .long, help: "The ledger to read (an SQLite path, or postgresql://…).")
     var db: String
 
     @Flag(name: .long, help: "One JSON array of run records.")

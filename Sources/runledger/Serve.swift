@@ -14,7 +14,7 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Follow the sources, keep the ledger, serve HTTP (until SIGTERM or SIGINT).")
 
-    @Option(name: .long, help: "The ledger (SQLite); default ./data/runledger.db.")
+    @Option(name: .long, help: "The ledger: an SQLite path (default ./data/runledger.db) or postgresql://….")
     var db: String?
 
     @Option(

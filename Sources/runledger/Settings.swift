@@ -3,6 +3,7 @@ import Foundation
 import RunLedgerCore
 import RunLedgerIngest
 import RunLedgerSources
+import RunLedgerStore
 
 /// The configuration file (JSON). Every key is optional; flags override the file.
 ///
@@ -25,6 +26,8 @@ import RunLedgerSources
 /// ```
 struct Settings {
     var db: String?
+    /// The name this host writes a shared (PostgreSQL) ledger under; nil: the host name.
+    var instance: String?
     var listen: String?
     var sources: [String] = []
     var profile = "automagik"
@@ -57,7 +60,7 @@ struct Settings {
         "workflow_label_cap",
         "journal", "webhooks",
         "cost_budget_usd", "public_url", "executor_db", "status_api", "stall_after_minutes",
-        "retry_max_delay_seconds", "read_ahead_lines", "log_level", "web_config_file",
+        "retry_max_delay_seconds", "read_ahead_lines", "log_level", "web_config_file", "instance",
     ]
     static let journalKeys: Set<String> = ["units", "identifiers", "matches", "directory", "files", "start"]
 
@@ -91,6 +94,7 @@ struct Settings {
             return list
         }
         s.db = try string("db")
+        s.instance = try string("instance")
         s.listen = try string("listen")
         s.webConfigFile = try string("web_config_file")
         s.sources = try strings("sources")
@@ -291,11 +295,21 @@ struct SourceOptions: ParsableArguments {
         help: "Lines read ahead while catching up on a long file (default 262144, ~40 MiB; 0: one thread).")
     var readAheadLines: Int?
 
+    @Option(
+        name: .long,
+        help: "The name this host writes a PostgreSQL ledger under (default: the host name); one writer per name.")
+    var instance: String?
+
     @Argument(help: "Log files or glob patterns to read.")
     var sources: [String] = []
 
     func settings() throws -> Settings {
         try config.map(Settings.load) ?? Settings()
+    }
+
+    /// `--instance`, else the config's `instance`, else the host name; checked as a name.
+    func instance(_ settings: Settings) throws -> String {
+        try checkedInstance(instance ?? settings.instance, origin: instance != nil ? "--instance" : "\"instance\"")
     }
 
     /// The journal to read, from the flags or else the config file; nil when none is asked for.
@@ -324,4 +338,13 @@ struct SourceOptions: ParsableArguments {
         }
         return s
     }
+}
+
+/// An instance name as given, or the host name: printable, no spaces, at most 64 bytes (it is a label
+/// in messages and a key in the ledger).
+func checkedInstance(_ name: String?, origin: String) throws -> String {
+    guard let name else { return LedgerBackends.defaultInstance }
+    guard !name.isEmpty, name.utf8.count <= 64, name.unicodeScalars.allSatisfy({ $0.value > 32 && $0.value < 127 })
+    else { throw Failure("\(origin) \(name): an instance name is 1 to 64 printable ASCII characters, no spaces") }
+    return name
 }

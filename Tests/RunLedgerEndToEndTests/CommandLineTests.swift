@@ -30,7 +30,9 @@ import Testing
     /// nothing is created: the location was once taken for a path, and replay made `foo:/x` beside it.
     @Test func aLedgerLocationOfAnUnknownSchemeIsNamedAndNothingIsCreated() throws {
         let dir = TempDir()
-        let said = "runledger: foo://x: no ledger backend for foo:// (a ledger is the path of an SQLite file)"
+        let said =
+            "runledger: foo://x: no ledger backend for foo:// (a ledger is the path of an SQLite file, or postgres://…,"
+            + " or postgresql://…)"
         for args in [["replay", "--db", "foo://x", Paths.sampleLog], ["runs", "--db", "foo://x"]] {
             let r = try run(Paths.binary, args, directory: dir.path)
             #expect(r.status == 1)

@@ -94,18 +94,23 @@ import Testing
         #expect(try LedgerBackends.open(dir.file("l.db")) is SQLiteLedgerBackend)
         #expect(try LedgerBackends.open("./a://b.db") is SQLiteLedgerBackend)
         #expect(try LedgerBackends.open("data/x.db").location == "data/x.db")
-        for location in ["foo://x", "postgresql://u@db/ledger"] {
-            let message = #expect(throws: LedgerError.self) { try LedgerBackends.open(location) }?.description
-            let scheme = location.prefix { $0 != ":" }
-            #expect(
-                message == "\(location): no ledger backend for \(scheme):// (a ledger is the path of an SQLite file)")
+        let message = #expect(throws: LedgerError.self) { try LedgerBackends.open("foo://x") }?.description
+        #expect(
+            message
+                == "foo://x: no ledger backend for foo:// (a ledger is the path of an SQLite file, or postgres://…,"
+                + " or postgresql://…)")
+        // PostgreSQL by URI in any case, or by libpq's keywords; parsed, not connected, until opened.
+        for location in ["postgresql://u@db/ledger", "POSTGRES://u@db/ledger", "host=db dbname=ledger user=u"] {
+            let backend = try #require(try LedgerBackends.open(location, instance: "h1") as? PostgresLedgerBackend)
+            #expect(backend.location == "postgresql://u@db/ledger")
+            #expect(backend.instance == "h1")
         }
         let made = try LedgerBackends.open(
-            "memory://x", schemes: ["memory": { _ in InMemoryLedgerBackend(store: .init()) }])
+            "memory://x", schemes: ["memory": { _, _ in InMemoryLedgerBackend(store: .init()) }])
         #expect(made is InMemoryLedgerBackend)
         #expect(
             #expect(throws: LedgerError.self) {
-                try LedgerBackends.open("foo://x", schemes: ["memory": { _ in made }])
+                try LedgerBackends.open("foo://x", schemes: ["memory": { _, _ in made }])
             }?
             .description.hasSuffix("(a ledger is the path of an SQLite file, or memory://…)") == true)
     }

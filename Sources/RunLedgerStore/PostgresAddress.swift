@@ -1,6 +1,5 @@
 import CPostgres
 import Foundation
-import RunLedgerStore
 
 /// A PostgreSQL connection string (`postgresql://…`, `postgres://…` or libpq's `key=value …` form),
 /// parsed by libpq itself so that RunLedger accepts exactly what `psql` accepts. It knows which of its

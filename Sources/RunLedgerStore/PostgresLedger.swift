@@ -1,0 +1,262 @@
+import Foundation
+import RunLedgerCore
+import Synchronization
+
+/// A ledger in PostgreSQL, for a fleet: many instances (`--instance`, one per host) write one ledger.
+/// The same contract as the SQLite `Ledger`: a batch's runs, facts, rollups, alerts and position commit
+/// in one transaction or not at all. What is an instance's own (positions, open bursts, rollups,
+/// deliveries) is kept under its name; runs and alerts are the fleet's (`PostgresSchema`).
+///
+/// Two instances never write over each other's facts: a run is updated only at the version this
+/// connection read, so a run another instance changed in between fails the batch whole, and the reader
+/// reads it again from its saved position (as after any failed commit), folding onto the newer record.
+public final class PostgresLedger {
+    public let instance: String
+    let db: PostgresConnection
+    let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }()
+    let decoder = JSONDecoder()
+    /// The writer's hold on its instance name (nil for a reader and for the notifier's connection).
+    private let writerLock: PostgresWriterLock?
+    /// The version of each run as this connection last read or wrote it (0: it had none), two
+    /// generations so that it stays bounded; a run not here is written at whatever version it has.
+    private var versions: [String: Int64] = [:]
+    private var olderVersions: [String: Int64] = [:]
+    private static let versionsCap = 50_000
+    /// What the ledger holds of each source's open bursts, as this connection last wrote or read it.
+    var openBurstJournals: [String: OpenBurstJournal] = [:]
+
+    public enum Role: Sendable { case writer, outbox, reader }
+
+    public init(_ address: PostgresAddress, instance: String, role: Role) throws {
+        self.instance = instance
+        // Before anything is written: a second writer under the same name must not even migrate.
+        writerLock = role == .writer ? try PostgresWriterLock.acquire(address, instance: instance) : nil
+        db = try PostgresConnection(address, readOnly: role == .reader)
+        if role == .reader { try PostgresSchema.checkReadable(db) } else { try PostgresSchema.migrate(db) }
+        // A re-opened session may have missed other writers' commits: trust nothing remembered.
+        db.onReconnect = { [weak self] _ in self?.forgetRemembered() }
+    }
+
+    var name: String { db.address.displayName }
+
+    private func forgetRemembered() {
+        versions.removeAll()
+        olderVersions.removeAll()
+        openBurstJournals.removeAll()
+    }
+
+    private func rememberVersion(_ id: String, _ version: Int64) {
+        if versions.count >= Self.versionsCap, versions[id] == nil {
+            olderVersions = versions
+            versions.removeAll(keepingCapacity: true)
+        }
+        versions[id] = version
+    }
+
+    // MARK: Writing
+
+    public func commit(_ batch: LedgerBatch) throws {
+        guard !batch.isEmpty else { return }
+        try writerLock?.check()
+        var journal: OpenBurstJournal?
+        var written: [(String, Int64)] = []
+        try db.exec("BEGIN")
+        do {
+            // The runs' rows locked in one order first, so that two instances writing the same runs wait on
+            // each other rather than deadlock; then written in the batch's order, the order lists show.
+            if batch.runs.count > 1 {
+                try db.query(
+                    "SELECT 1 FROM runs WHERE run_id = ANY($1::text[]) ORDER BY run_id FOR UPDATE",
+                    [Self.arrayLiteral(batch.runs.map(\.runId))])
+            }
+            for r in batch.runs { written.append((r.runId, try write(r))) }
+            for u in batch.unattributed {
+                let facts = String(decoding: try encoder.encode(u.group.facts), as: UTF8.self)
+                try db.command(
+                    "INSERT INTO unattributed(instance, source, line, reason, facts) VALUES ($1, $2, $3, $4, $5::jsonb)",
+                    [instance, u.source, String(u.line), u.group.reason, facts])
+            }
+            try addRollups(batch.rollupDelta)
+            for alert in batch.alerts {
+                // A second raise of the same run and kind, here or on another instance, is ignored, sinks included.
+                guard
+                    let id = try db.scalar(
+                        """
+                        INSERT INTO outbox(dedup_key, kind, run_id, alert, raised_at_ms, instance)
+                        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (dedup_key) DO NOTHING RETURNING id
+                        """,
+                        [
+                            alert.dedupKey, alert.kind.rawValue, alert.runId, Ledger.alertJSON(alert),
+                            alert.raisedAtMs.map(String.init), instance,
+                        ])
+                else { continue }
+                for route in batch.routes where route.accepts(alert) {
+                    try db.command(
+                        """
+                        INSERT INTO deliveries(alert_id, sink, instance, state) VALUES ($1, $2, $3, 'pending')
+                        ON CONFLICT DO NOTHING
+                        """, [id, route.sink, instance])
+                }
+            }
+            if let p = batch.position {
+                journal = try saveOpenBursts(of: p)
+                let state = try p.correlator.ledgerJSON { String(decoding: try encoder.encode($0), as: UTF8.self) }
+                try db.command(
+                    """
+                    INSERT INTO positions(instance, source, identity, byte_offset, lines, correlator)
+                    VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (instance, source) DO UPDATE SET
+                        identity = excluded.identity, byte_offset = excluded.byte_offset, lines = excluded.lines,
+                        correlator = excluded.correlator
+                    """, [instance, p.source, p.identity, String(p.offset), String(p.lines), state])
+            }
+            try db.exec("COMMIT")
+        } catch {
+            try? db.exec("ROLLBACK")
+            forgetRemembered()
+            throw error
+        }
+        if let p = batch.position, let journal { openBurstJournals[p.source] = journal }
+        for (id, version) in written { rememberVersion(id, version) }
+    }
+
+    /// Writes one run at the version read (or as new, when it had none) and returns its new version.
+    private func write(_ r: RunRecord) throws -> Int64 {
+        let columns: [String?] = [
+            r.runId, r.workflowName, r.currentStatus.rawValue, r.startedAtMs.map(String.init),
+            r.endedAtMs.map(String.init), String(r.cost), String(r.turnCount), String(r.totalTokens),
+            r.taskgroupError ? "1" : "0", r.falseFailure ? "1" : "0", r.isFlagged ? "1" : "0",
+            r.shownAttribution.rawValue, r.ledgerJSON,
+        ]
+        let set = """
+            workflow = $2, status = $3, started_at_ms = $4, ended_at_ms = $5, cost_nano = $6, turns = $7,
+            total_tokens = $8, taskgroup_error = $9, false_failure = $10, flagged = $11, attribution = $12,
+            record = $13::jsonb, version = runs.version + 1
+            """
+        switch versions[r.runId] ?? olderVersions[r.runId] {
+        case 0?:
+            let inserted = try db.command(
+                """
+                INSERT INTO runs(run_id, workflow, status, started_at_ms, ended_at_ms, cost_nano, turns, total_tokens,
+                                 taskgroup_error, false_failure, flagged, attribution, record, instance)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14) ON CONFLICT (run_id) DO NOTHING
+                """, columns + [instance])
+            guard inserted == 1 else { throw changedElsewhere(r.runId) }
+            return 1
+        case let read?:
+            let version = try db.scalar(
+                "UPDATE runs SET \(set) WHERE run_id = $1 AND version = $14 RETURNING version",
+                columns + [String(read)])
+            guard let version, let v = Int64(version) else { throw changedElsewhere(r.runId) }
+            return v
+        case nil:
+            // Forgotten (the bound, a re-opened session) and not read since: written over whatever is there.
+            let version = try db.scalar(
+                """
+                INSERT INTO runs(run_id, workflow, status, started_at_ms, ended_at_ms, cost_nano, turns, total_tokens,
+                                 taskgroup_error, false_failure, flagged, attribution, record, instance)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14)
+                ON CONFLICT (run_id) DO UPDATE SET \(set)
+                RETURNING version
+                """, columns + [instance])
+            return version.flatMap { Int64($0) } ?? 1
+        }
+    }
+
+    /// A text array parameter (`{"a","b"}`), each element quoted.
+    static func arrayLiteral(_ items: [String]) -> String {
+        let quoted = items.map {
+            "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
+        return "{" + quoted.joined(separator: ",") + "}"
+    }
+
+    private func changedElsewhere(_ runId: String) -> LedgerError {
+        db.failure("run \(runId) was written by another instance since this one read it; the batch is read again")
+    }
+
+    func addRollups(_ delta: SeriesValues) throws {
+        for (key, value) in delta where value != 0 {
+            try db.command(
+                """
+                INSERT INTO rollups(instance, series, value) VALUES ($1, $2, $3)
+                ON CONFLICT (instance, series) DO UPDATE SET value = rollups.value + excluded.value
+                """, [instance, key.encoded, String(value)])
+        }
+    }
+
+    // MARK: The fold's state
+
+    public func run(_ id: String) throws -> RunRecord? {
+        guard let row = try db.query("SELECT record::text, version FROM runs WHERE run_id = $1", [id]).first else {
+            rememberVersion(id, 0)
+            return nil
+        }
+        rememberVersion(id, row[1].flatMap { Int64($0) } ?? 0)
+        return try record(row[0])
+    }
+
+    /// The run record in a `record::text` column: the hand-written reader, or `JSONDecoder` for a record
+    /// it does not take.
+    func record(_ text: String?) throws -> RunRecord {
+        guard let text else { throw db.failure("a run without its record") }
+        if let r = RunRecord(ledgerJSON: text) { return r }
+        do { return try decoder.decode(RunRecord.self, from: Data(text.utf8)) } catch {
+            throw db.failure("a run record cannot be read (\(error))")
+        }
+    }
+}
+
+/// One writer per instance name and ledger, between processes: a session-level advisory lock held by a
+/// connection of its own, shared by this process's writers of that ledger and instance (as `LedgerLock`
+/// is for SQLite). Two hosts given the same `--instance` would each read their logs into the other's
+/// positions; the second is refused at start.
+final class PostgresWriterLock {
+    private let connection: PostgresConnection
+    private let key: String
+    private let instance: String
+
+    private static let held = Mutex<[String: Weak]>([:])
+    private struct Weak { weak var lock: PostgresWriterLock? }
+
+    private init(connection: PostgresConnection, key: String, instance: String) {
+        self.connection = connection
+        self.key = key
+        self.instance = instance
+    }
+
+    static func acquire(_ address: PostgresAddress, instance: String) throws -> PostgresWriterLock {
+        // By address and instance: a second spelling of one server is refused by the server's lock instead.
+        let key = "\(address.displayName)|\(address.value("options") ?? "")|\(instance)"
+        return try held.withLock { held in
+            if let existing = held[key]?.lock { return existing }
+            let connection = try PostgresConnection(address, readOnly: false)
+            try take(connection, instance: instance)
+            let lock = PostgresWriterLock(connection: connection, key: key, instance: instance)
+            held[key] = Weak(lock: lock)
+            return lock
+        }
+    }
+
+    private static func take(_ connection: PostgresConnection, instance: String) throws {
+        let got = try connection.scalar(
+            "SELECT pg_try_advisory_lock(hashtext('runledger-writer'), hashtext(current_schema() || '/' || $1))",
+            [instance])
+        guard got == "t" else {
+            throw connection.failure(
+                "instance \(instance) already writes this ledger (another runledger holds it); one writer per"
+                    + " instance: stop it, or give this one its own --instance")
+        }
+    }
+
+    /// Before a commit: the lock is still held. A session the server lost (a restart) held it no more,
+    /// so it is taken again on a new one; if another process took it meanwhile, the commit is refused.
+    func check() throws {
+        guard !connection.isConnected else { return }
+        try connection.scalar("SELECT 1")  // re-opens the session
+        try Self.take(connection, instance: instance)
+    }
+}
