@@ -17,11 +17,15 @@ public struct ServerState: Sendable {
     /// This process's `process_*` values, read on each scrape; nil leaves them out (tests that compare
     /// two expositions byte for byte).
     public var processStats: (@Sendable () -> ProcessStats?)?
+    /// Whether the ledger takes commits (a PostgreSQL ledger may be down).
+    public var ledgerHealth: LedgerHealth
 
     public init(
         metrics: LiveMetrics, ledger: LedgerReader, sources: SourceBoard, version: String,
-        telemetryPath: String = "/metrics", processStats: (@Sendable () -> ProcessStats?)? = nil
+        telemetryPath: String = "/metrics", processStats: (@Sendable () -> ProcessStats?)? = nil,
+        ledgerHealth: LedgerHealth = LedgerHealth()
     ) {
+        self.ledgerHealth = ledgerHealth
         self.metrics = metrics
         self.ledger = ledger
         self.sources = sources
@@ -85,9 +89,16 @@ public enum HTTPServer {
             let sources = state.sources.all
             var w = JSONWriter()
             w.beginObject()
-            let healthy = sources.allSatisfy(\.up)
+            var ledgerDown: String?
+            if case .down(let why) = state.ledgerHealth.availability { ledgerDown = why }
+            let healthy = sources.allSatisfy(\.up) && ledgerDown == nil
             w.key("status"); w.string(healthy ? "ok" : "degraded")
             w.key("version"); w.string(state.version)
+            w.key("ledger")
+            w.beginObject()
+            w.key("up"); w.bool(ledgerDown == nil)
+            w.key("detail"); w.string(ledgerDown)
+            w.endObject()
             w.key("sources")
             w.beginArray()
             for s in sources {

@@ -14,6 +14,7 @@ public final class LiveMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
     private let state: Mutex<State>
     private let outboxPending: Gauge
+    private let ledgerUp: Gauge
 
     /// Everything a commit, a scrape or a source moves, behind one lock.
     private struct State {
@@ -104,6 +105,8 @@ public final class LiveMetrics: Sendable {
         .set(1.0)
         outboxPending = registry.makeGauge(descriptor: .whole(Metrics.outboxPending.name, Metrics.outboxPending.help))
         outboxPending.set(0.0)
+        ledgerUp = registry.makeGauge(descriptor: .whole(Metrics.ledgerUp.name, Metrics.ledgerUp.help))
+        ledgerUp.set(1.0)
     }
 
     /// Sets every ledger-derived series to the ledger's sums again (after a commit failed part-way, the
@@ -133,6 +136,9 @@ public final class LiveMetrics: Sendable {
 
     /// Deliveries waiting in the outbox (pending, for configured sinks).
     public func setOutboxPending(_ n: Int) { outboxPending.set(Double(n)) }
+
+    /// Whether the ledger takes commits (`LedgerAvailability`).
+    public func setLedgerUp(_ up: Bool) { ledgerUp.set(up ? 1.0 : 0.0) }
 
     public func setSourceLag(_ source: String, bytes: Int64) {
         state.withLock { $0.gauge(Metrics.sourceLag, [source], registry).set(Double(max(0, bytes))) }

@@ -34,11 +34,22 @@ public protocol LedgerStore: AnyObject {
     func commit(_ batch: LedgerBatch) throws
     /// A long catch-up read is starting (true) or over (false); a store may size its caches for it.
     func setCatchingUp(_ on: Bool)
+    /// `body` is told, on the committing thread, when the ledger stops taking commits because its
+    /// database cannot be reached (with why) and when it takes them again. A file never goes away:
+    /// only a store with a server tells anything.
+    func observeAvailability(_ body: @escaping (LedgerAvailability) -> Void)
+}
+
+/// Whether a ledger takes commits.
+public enum LedgerAvailability: Sendable, Equatable {
+    case up
+    case down(String)
 }
 
 extension LedgerStore {
     public func hasPosition(_ source: String) throws -> Bool { try position(of: source) != nil }
     public func setCatchingUp(_ on: Bool) {}
+    public func observeAvailability(_ body: @escaping (LedgerAvailability) -> Void) {}
 }
 
 extension Ledger: LedgerStore {

@@ -67,7 +67,7 @@ package final class PostgresConnection {
         guard PQstatus(conn) != CONNECTION_OK else { return conn }
         PQreset(conn)
         guard PQstatus(conn) == CONNECTION_OK else {
-            throw failure(PostgresAddress.firstLine(String(cString: PQerrorMessage(conn))))
+            throw failure(PostgresAddress.firstLine(String(cString: PQerrorMessage(conn))), unavailable: true)
         }
         try onReconnect?(self)
         return conn
@@ -103,7 +103,9 @@ package final class PostgresConnection {
         let result = PQexec(conn, sql)
         defer { PQclear(result) }
         let status = result.map(PQresultStatus) ?? PGRES_FATAL_ERROR
-        guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else { throw failure(errorMessage(result)) }
+        guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
+            throw failure(errorMessage(result), unavailable: !isConnected)
+        }
     }
 
     private func withResult<T>(_ sql: String, _ params: [String?], _ body: (OpaquePointer) -> T) throws -> T {
@@ -115,7 +117,7 @@ package final class PostgresConnection {
         }
         defer { PQclear(result) }
         guard let result, PQresultStatus(result) == PGRES_TUPLES_OK || PQresultStatus(result) == PGRES_COMMAND_OK
-        else { throw failure(errorMessage(result)) }
+        else { throw failure(errorMessage(result), unavailable: !isConnected) }
         return body(result)
     }
 
@@ -130,7 +132,9 @@ package final class PostgresConnection {
         return PostgresAddress.firstLine(conn.map { String(cString: PQerrorMessage($0)) } ?? "not connected")
     }
 
-    package func failure(_ message: String) -> LedgerError {
-        LedgerError("\(address.displayName): \(address.redact(message))")
+    /// `unavailable`: the connection was lost (the server went away, or a proxy dropped it), so the
+    /// statement may succeed on a new one.
+    package func failure(_ message: String, unavailable: Bool = false) -> LedgerError {
+        LedgerError("\(address.displayName): \(address.redact(message))", unavailable: unavailable)
     }
 }

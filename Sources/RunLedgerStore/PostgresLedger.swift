@@ -59,8 +59,64 @@ public final class PostgresLedger {
 
     // MARK: Writing
 
+    /// How long a commit keeps trying while the server cannot be reached, before it fails (and its
+    /// source is read again from the saved position, as after any failed commit). Bounded so that a stop
+    /// asked for meanwhile waits at most this long.
+    public var unavailableBudgetSeconds = 60.0
+    private var availabilityObservers: [(LedgerAvailability) -> Void] = []
+    private var available = true
+
+    public func observeAvailability(_ body: @escaping (LedgerAvailability) -> Void) {
+        availabilityObservers.append(body)
+    }
+
+    private func setAvailability(_ now: LedgerAvailability) {
+        guard (now == .up) != available else { return }
+        available = now == .up
+        for observer in availabilityObservers { observer(now) }
+    }
+
+    /// Commits `batch`, trying again with backoff while the server cannot be reached: the whole
+    /// transaction again, on a new session, unless it is found to have landed (its COMMIT reached the
+    /// server but the answer did not: the position saved is the batch's).
     public func commit(_ batch: LedgerBatch) throws {
         guard !batch.isEmpty else { return }
+        let deadline = Date().addingTimeInterval(unavailableBudgetSeconds)
+        var delay = 0.25
+        while true {
+            do {
+                try commitOnce(batch)
+                setAvailability(.up)
+                return
+            } catch let error as LedgerError where error.unavailable {
+                setAvailability(.down(error.description))
+                // Without a position there is no telling whether a COMMIT whose answer was lost landed:
+                // such a batch (reports, stall marks) fails, and its facts are asked for again.
+                guard Date() < deadline, batch.position != nil || !commitSent else { throw error }
+                Thread.sleep(forTimeInterval: delay)
+                delay = min(delay * 2, 5)
+                if let p = batch.position, (try? landed(p)) == true {
+                    setAvailability(.up)
+                    return
+                }
+            }
+        }
+    }
+
+    /// Whether the ledger holds `p` as its source's position (identity, offset and line) already.
+    private func landed(_ p: SourcePosition) throws -> Bool {
+        let row = try db.query(
+            "SELECT identity, byte_offset, lines FROM positions WHERE instance = $1 AND source = $2",
+            [instance, p.source]
+        ).first
+        return row == [p.identity, String(p.offset), String(p.lines)]
+    }
+
+    /// Whether the last transaction got as far as sending its COMMIT.
+    private var commitSent = false
+
+    private func commitOnce(_ batch: LedgerBatch) throws {
+        commitSent = false
         try writerLock?.check()
         var journal: OpenBurstJournal?
         var written: [(String, Int64)] = []
@@ -113,6 +169,7 @@ public final class PostgresLedger {
                         correlator = excluded.correlator
                     """, [instance, p.source, p.identity, String(p.offset), String(p.lines), state])
             }
+            commitSent = true
             try db.exec("COMMIT")
         } catch {
             try? db.exec("ROLLBACK")

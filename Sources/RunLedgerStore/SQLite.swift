@@ -3,7 +3,13 @@ import CSQLite
 /// A failure of the ledger, worded for a one-line message: `PATH: what is wrong`.
 public struct LedgerError: Error, CustomStringConvertible {
     public var description: String
-    public init(_ description: String) { self.description = description }
+    /// The ledger's database could not be reached (a lost connection): nothing was refused, and the
+    /// same change may succeed once it is back.
+    public var unavailable = false
+    public init(_ description: String, unavailable: Bool = false) {
+        self.description = description
+        self.unavailable = unavailable
+    }
 }
 
 /// A thin owner of one `sqlite3` connection. Not thread-safe: one thread uses it at a time. `package`:

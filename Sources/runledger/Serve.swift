@@ -84,6 +84,16 @@ struct Serve: AsyncParsableCommand {
             writer.observe { metrics.apply($0.changes) }
             let board = SourceBoard(sources: sourceNames)
             let logger = Logger(label: "runledger")
+            // Said once each way: a ledger whose server went away, and its return.
+            let ledgerHealth = LedgerHealth()
+            writer.store.observeAvailability { availability in
+                ledgerHealth.set(availability)
+                metrics.setLedgerUp(availability == .up)
+                switch availability {
+                case .down(let why): logger.error("ledger unavailable: \(why); commits wait and are tried again")
+                case .up: logger.info("ledger available again; reading on from the saved positions")
+                }
+            }
             if let warning = web.warning(host: host) { logger.warning("\(warning)") }
             let publisher = SourcePublisher(metrics: metrics, board: board, logger: logger)
             // File reads, journal waits, libcurl and SQLite block: each loop gets a thread of its own.
@@ -97,7 +107,8 @@ struct Serve: AsyncParsableCommand {
             }
             let state = ServerState(
                 metrics: metrics, ledger: LedgerReader(backend: pipeline.backend), sources: board,
-                version: RunLedgerCommand.version, telemetryPath: metricsPath, processStats: ProcessMetrics.read)
+                version: RunLedgerCommand.version, telemetryPath: metricsPath, processStats: ProcessMetrics.read,
+                ledgerHealth: ledgerHealth)
             // Timeouts and a connection cap: half-open and slowloris clients once held ~21,000 file
             // descriptors and /healthz timed out behind them.
             let gate = ConnectionGate(limits: ConnectionLimits(maxConnections: connectionCap))

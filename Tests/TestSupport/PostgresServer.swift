@@ -41,6 +41,13 @@ public final class PostgresServer: Sendable {
         }
     }
 
+    /// A server of the caller's own, for a test that stops and starts it (`pause`, `resume`); the caller
+    /// stops it at the end.
+    public static func own() throws -> PostgresServer {
+        removeLeftovers()
+        return try PostgresServer()
+    }
+
     private init() throws {
         let start = Date()
         guard let bin = Self.binDirectory() else {
@@ -73,13 +80,7 @@ public final class PostgresServer: Sendable {
         // A free port may be taken between looking and listening: try another.
         for _ in 0..<3 where started == nil {
             let candidate = unusedLoopbackPort()
-            let out = try runCommand(
-                Self.asServerUser(bin + "/pg_ctl"),
-                Self.serverUserArgs(bin + "/pg_ctl") + [
-                    "-D", dir + "/data", "-l", dir + "/server.log", "-w", "-t", "30", "-o",
-                    "-p \(candidate) -k \(dir) -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off",
-                    "start",
-                ])
+            let out = try Self.start(dir: dir, bin: bin, port: candidate)
             if out.status == 0 { started = candidate } else { failure = out.stderr + out.stdout }
         }
         guard let started else {
@@ -90,6 +91,30 @@ public final class PostgresServer: Sendable {
         port = started
         startSeconds = Date().timeIntervalSince(start)
     }
+
+    private static func start(dir: String, bin: String, port: Int) throws -> CommandOutput {
+        try runCommand(
+            asServerUser(bin + "/pg_ctl"),
+            serverUserArgs(bin + "/pg_ctl") + [
+                "-D", dir + "/data", "-l", dir + "/server.log", "-w", "-t", "30", "-o",
+                "-p \(port) -k \(dir) -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off",
+                "start",
+            ])
+    }
+
+    /// Stops the server as an outage would (`-m immediate`: sessions are cut, nothing is shut down
+    /// cleanly); `resume` starts it again on the same port and data.
+    public func pause() throws {
+        try Self.check(
+            try runCommand(
+                Self.asServerUser(bin + "/pg_ctl"),
+                Self.serverUserArgs(bin + "/pg_ctl") + [
+                    "-D", dir + "/data", "-m", "immediate", "-w", "-t", "10", "stop",
+                ],
+                timeout: 15), "pg_ctl stop")
+    }
+
+    public func resume() throws { try Self.check(try Self.start(dir: dir, bin: bin, port: port), "pg_ctl start") }
 
     /// `postgresql://user[:password]@127.0.0.1:PORT/database`.
     public func uri(_ database: String, user: String = "postgres", password: String? = nil) -> String {

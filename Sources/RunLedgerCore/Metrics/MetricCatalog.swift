@@ -89,6 +89,9 @@ public enum Metrics {
         "Polls of the executor's own reports that failed, by source (db: its database, api: its status API).")
     public static let outboxPending = MetricSpec(
         "runledger_outbox_pending", .gauge, [], "Alerts waiting in the outbox for delivery.")
+    public static let ledgerUp = MetricSpec(
+        "runledger_ledger_up", .gauge, [],
+        "1 while the ledger takes commits, 0 while its database cannot be reached (a PostgreSQL ledger that is down).")
     public static let reloadSuccessful = MetricSpec(
         "runledger_config_last_reload_successful", .gauge, [],
         "1 if the last reload of the configuration (SIGHUP) succeeded or none was asked for, 0 if it was refused.")
@@ -113,7 +116,8 @@ public enum Metrics {
 
     public static func spec(named name: String) -> MetricSpec? {
         (ledgerDerived + [
-            sourceUp, sourceLag, alerts, reportErrors, outboxPending, reloadSuccessful, reloadSuccessTime, buildInfo,
+            sourceUp, sourceLag, alerts, reportErrors, outboxPending, ledgerUp, reloadSuccessful, reloadSuccessTime,
+            buildInfo,
         ]).first {
             $0.name == name
         }
