@@ -77,6 +77,8 @@ extension Ledger {
         if let s = f.status { c.append("status = ?"); v.append(.text(s.rawValue)) }
         if let since = f.sinceMs { c.append("coalesce(started_at_ms, ended_at_ms) >= ?"); v.append(.int(since)) }
         if let until = f.untilMs { c.append("coalesce(started_at_ms, ended_at_ms) < ?"); v.append(.int(until)) }
+        // An SQLite ledger is one instance's and names none: a filter by instance matches no run.
+        if f.instance != nil { c.append("0 = 1") }
         if let p = f.idPrefix {
             c.append("substr(run_id, 1, ?) = ?")
             v.append(.int(Int64(p.unicodeScalars.count)))

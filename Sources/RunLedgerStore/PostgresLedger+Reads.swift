@@ -10,8 +10,9 @@ extension PostgresLedger {
         if let cursor = page.cursor { q.add("seq < $", String(cursor)) }
         let limit = max(1, page.limit)
         let rows = try db.query(
-            "SELECT seq, record::text FROM runs\(q.whereClause) ORDER BY seq DESC LIMIT \(limit + 1)", q.values)
-        var out = try rows.map { try record($0[1]) }
+            "SELECT seq, record::text, instance FROM runs\(q.whereClause) ORDER BY seq DESC LIMIT \(limit + 1)",
+            q.values)
+        var out = try rows.map { try record($0[1], instance: $0[2]) }
         guard out.count > limit else { return (out, nil) }
         out.removeLast()
         return (out, rows[limit - 1][0].flatMap { Int64($0) })
@@ -19,8 +20,8 @@ extension PostgresLedger {
 
     public func allRuns(_ filter: RunFilter) throws -> [RunRecord] {
         let q = Self.conditions(filter)
-        return try db.query("SELECT record::text FROM runs\(q.whereClause) ORDER BY seq", q.values).map {
-            try record($0[0])
+        return try db.query("SELECT record::text, instance FROM runs\(q.whereClause) ORDER BY seq", q.values).map {
+            try record($0[0], instance: $0[1])
         }
     }
 
@@ -86,8 +87,8 @@ extension PostgresLedger {
         var q = SQLParameters()
         q.add("instance = $", instance)
         if let s = query.status { q.add("status = $", s.rawValue) }
-        return try db.query("SELECT record::text FROM runs\(q.whereClause) ORDER BY seq", q.values).map {
-            try record($0[0])
+        return try db.query("SELECT record::text, instance FROM runs\(q.whereClause) ORDER BY seq", q.values).map {
+            try record($0[0], instance: $0[1])
         }
     }
 
@@ -112,6 +113,7 @@ extension PostgresLedger {
         if let s = f.status { q.add("status = $", s.rawValue) }
         if let since = f.sinceMs { q.add("coalesce(started_at_ms, ended_at_ms) >= $", String(since)) }
         if let until = f.untilMs { q.add("coalesce(started_at_ms, ended_at_ms) < $", String(until)) }
+        if let i = f.instance { q.add("instance = $", i) }
         if let p = f.idPrefix {
             let length = q.next(String(p.unicodeScalars.count))
             q.conditions.append("substr(run_id, 1, \(length)) = \(q.next(p))")

@@ -248,22 +248,30 @@ public final class PostgresLedger {
     // MARK: The fold's state
 
     public func run(_ id: String) throws -> RunRecord? {
-        guard let row = try db.query("SELECT record::text, version FROM runs WHERE run_id = $1", [id]).first else {
+        guard
+            let row = try db.query("SELECT record::text, version, instance FROM runs WHERE run_id = $1", [id]).first
+        else {
             rememberVersion(id, 0)
             return nil
         }
         rememberVersion(id, row[1].flatMap { Int64($0) } ?? 0)
-        return try record(row[0])
+        return try record(row[0], instance: row[2])
     }
 
     /// The run record in a `record::text` column: the hand-written reader, or `JSONDecoder` for a record
     /// it does not take.
-    func record(_ text: String?) throws -> RunRecord {
+    func record(_ text: String?, instance: String?) throws -> RunRecord {
         guard let text else { throw db.failure("a run without its record") }
-        if let r = RunRecord(ledgerJSON: text) { return r }
-        do { return try decoder.decode(RunRecord.self, from: Data(text.utf8)) } catch {
-            throw db.failure("a run record cannot be read (\(error))")
+        var r: RunRecord
+        if let read = RunRecord(ledgerJSON: text) {
+            r = read
+        } else {
+            do { r = try decoder.decode(RunRecord.self, from: Data(text.utf8)) } catch {
+                throw db.failure("a run record cannot be read (\(error))")
+            }
         }
+        r.instance = instance
+        return r
     }
 }
 

@@ -45,6 +45,9 @@ struct Runs: AsyncParsableCommand {
     @Option(name: [.customLong("q"), .customLong("run-id")], help: "Only runs whose id starts with this.")
     var runIdPrefix: String?
 
+    @Option(name: .long, help: "Only runs this instance wrote (a PostgreSQL ledger a fleet shares).")
+    var instance: String?
+
     @Option(name: .long, help: "At most this many runs, newest first (default for the table: 50).")
     var limit: Int?
 
@@ -58,7 +61,8 @@ struct Runs: AsyncParsableCommand {
         if stalled { out.append(("stalled", "1")) }
         let options = [
             ("mismatch", mismatch), ("workflow", workflow), ("status", status), ("since", since),
-            ("until", until), ("q", runIdPrefix), ("limit", limit.map(String.init)),
+            ("until", until), ("q", runIdPrefix), ("instance", instance),
+            ("limit", limit.map(String.init)),
         ]
         for case let (name, value?) in options { out.append((name, value)) }
         return out

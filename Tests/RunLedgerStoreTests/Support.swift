@@ -80,7 +80,13 @@ func checkStalls(in store: any LedgerStore & LedgerQueries, options: FileIngest.
 }
 
 func snapshot(_ ledger: any LedgerQueries) throws -> (runs: String, rollups: [String: Int64]) {
-    let runs = RunView.json(try ledger.runs(RunQuery()))
+    // Which instance wrote a run is the PostgreSQL ledger's alone: compared without it.
+    let runs = RunView.json(
+        try ledger.runs(RunQuery()).map { r in
+            var r = r
+            r.instance = nil
+            return r
+        })
     var rollups: [String: Int64] = [:]
     for (k, v) in try ledger.rollups() where v != 0 { rollups[k.encoded] = v }
     return (runs, rollups)

@@ -1,6 +1,9 @@
 /// One run in the ledger: every value is a final value, folded from the effects of its lines.
 public struct RunRecord: Codable, Equatable, Sendable {
     public var runId: String
+    /// The instance that first wrote it, in a ledger a fleet shares (PostgreSQL); nil in an SQLite
+    /// ledger. The store fills it in when it reads the run: it is not a fact of the log.
+    public var instance: String?
     public var workflow: Ranked<String>?
     public var status: Ranked<RunStatus>?
     public var startedAtMs: Int64?

@@ -21,6 +21,7 @@ extension RunFilter {
         }
         // Scalar by scalar, as SQLite compares text (`hasPrefix` would also take canonically equal spellings).
         if let idPrefix, !r.runId.unicodeScalars.starts(with: idPrefix.unicodeScalars) { return false }
+        if let instance, r.instance != instance { return false }
         return true
     }
 }

@@ -21,6 +21,8 @@ public struct RunFilter: Sendable, Equatable {
     public var untilMs: Int64?
     /// A prefix of the run id.
     public var idPrefix: String?
+    /// The instance that wrote the run (a fleet's ledger); an SQLite ledger has none, so nothing matches.
+    public var instance: String?
 
     public init() {}
 
@@ -49,8 +51,8 @@ public struct RunFilterError: Error, Equatable, CustomStringConvertible {
 extension RunFilter {
     /// The query parameters a list takes (`limit` and `cursor` page it).
     public static let parameters = [
-        "false_failure", "flagged", "stalled", "mismatch", "workflow", "status", "since", "until", "q", "limit",
-        "cursor",
+        "false_failure", "flagged", "stalled", "mismatch", "workflow", "status", "since", "until", "q", "instance",
+        "limit", "cursor",
     ]
 
     /// Reads `pairs` (a URL's query, in order). An empty value is no filter (an HTML form sends every
@@ -96,6 +98,7 @@ extension RunFilter {
                 }
                 if name == "since" { filter.sinceMs = ms } else { filter.untilMs = ms }
             case "q": filter.idPrefix = value
+            case "instance": filter.instance = value
             case "limit":
                 guard let n = Int(value), n >= 1 else { throw RunFilterError("limit must be a whole number from 1") }
                 guard n <= maxLimit else { throw RunFilterError("limit must be at most \(maxLimit)") }
@@ -133,6 +136,7 @@ extension RunFilter {
         if let sinceMs { out.append(("since", Timestamps.iso8601(ms: sinceMs))) }
         if let untilMs { out.append(("until", Timestamps.iso8601(ms: untilMs))) }
         if let idPrefix { out.append(("q", idPrefix)) }
+        if let instance { out.append(("instance", instance)) }
         return out
     }
 }

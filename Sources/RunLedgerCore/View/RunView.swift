@@ -3,6 +3,8 @@ public enum RunView {
     public static func write(_ r: RunRecord, to w: inout JSONWriter) {
         w.beginObject()
         w.key("run_id"); w.string(r.runId)
+        // Only from a fleet's ledger, where it tells the hosts apart; a one-host ledger's output is unchanged.
+        if let instance = r.instance { w.key("instance"); w.string(instance) }
         w.key("workflow"); w.string(r.workflowName)
         w.key("status"); w.string(r.currentStatus.rawValue)
         w.key("started_at"); w.string(r.startedAtMs.map(Timestamps.iso8601))
