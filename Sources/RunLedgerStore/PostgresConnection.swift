@@ -38,6 +38,9 @@ package final class PostgresConnection {
             close()
             throw failure(PostgresAddress.firstLine(message))
         }
+        // libpq writes the server's notices (`relation … already exists, skipping`) to stderr by
+        // default: a command's output is its own lines only.
+        PQsetNoticeProcessor(conn, { _, _ in }, nil)
     }
 
     deinit { close() }

@@ -9,7 +9,7 @@ struct RunLedgerCommand: AsyncParsableCommand {
         commandName: "runledger",
         abstract: "Reads an AI-agent executor's logs into a per-run SQLite ledger and serves Prometheus metrics.",
         version: BuildInfo.current.versionText,
-        subcommands: [Serve.self, Replay.self, Runs.self, MetricsCommand.self, Alerts.self, Check.self]
+        subcommands: [Serve.self, Replay.self, Runs.self, MetricsCommand.self, Alerts.self, Check.self, Migrate.self]
     )
 }
 

@@ -19,6 +19,11 @@ public struct UnattributedGroup: Codable, Sendable, Equatable {
     /// `no-end-anchor`, `unlinked` (an id the log never tied to a run), `overflow`.
     public var reason: String
     public var facts: [PendingFact]
+
+    public init(reason: String, facts: [PendingFact]) {
+        self.reason = reason
+        self.facts = facts
+    }
 }
 
 /// What the correlator decided about a line.
