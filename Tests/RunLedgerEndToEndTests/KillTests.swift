@@ -89,36 +89,13 @@ import Testing
                 "--log", dir.file("all.log"), "--truth", dir.file("truth.json"),
             ])
         #expect(gen.status == 0)
-        let all = try String(contentsOfFile: dir.file("all.log"), encoding: .utf8).split(separator: "\n").map {
-            $0 + "\n"
-        }
+        let all = try linesOf(dir.file("all.log"))
         #expect(all.count > 50_000)
         _ = try runledger("replay", "--db", dir.file("once.db"), "--utc-offset", "Z", dir.file("all.log"))
 
         // The executor: appends in chunks, and logrotate rotates the file four times.
         let log = dir.file("x.log")
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let writer = Thread {
-            var handle = try! FileHandle(forWritingTo: URL(fileURLWithPath: log))
-            var rotations = 0
-            for (i, start) in stride(from: 0, to: all.count, by: 250).enumerated() {
-                handle.write(Data(all[start..<min(all.count, start + 250)].joined().utf8))
-                if i > 0, i % 45 == 0, rotations < 4 {
-                    // logrotate's numbering: x.log.N becomes x.log.N+1, then x.log becomes x.log.1.
-                    try! handle.close()
-                    for k in stride(from: rotations, to: 0, by: -1) {
-                        try! FileManager.default.moveItem(atPath: log + ".\(k)", toPath: log + ".\(k + 1)")
-                    }
-                    rotations += 1
-                    try! FileManager.default.moveItem(atPath: log, toPath: log + ".1")
-                    _ = FileManager.default.createFile(atPath: log, contents: nil)
-                    handle = try! FileHandle(forWritingTo: URL(fileURLWithPath: log))
-                }
-                usleep(25_000)
-            }
-            try! handle.close()
-        }
-        writer.start()
+        let writer = startGrowingLog(log, lines: all, rotations: 4)
 
         var rng = SystemRandomNumberGenerator()
         var kills = 0

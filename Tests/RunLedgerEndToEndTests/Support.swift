@@ -196,12 +196,17 @@ final class ServeProcess {
     private(set) var port = 0
 
     /// With `fixedPort`, `args` say where to listen and the wait is for the port to take connections
-    /// (for a log level that hides the line naming it).
-    init(args: [String], dir: TempDir, fixedPort: Int? = nil) throws {
-        errPath = dir.file("serve.err")
+    /// (for a log level that hides the line naming it). `errName` is the file in `dir` its stderr goes
+    /// to (one each, for several at once); `launcher` is a command that runs (execs) runledger and its
+    /// arguments, given after it (`onHost`'s mount namespace).
+    init(
+        args: [String], dir: TempDir, fixedPort: Int? = nil, errName: String = "serve.err", launcher: [String] = []
+    ) throws {
+        errPath = dir.file(errName)
         _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        process.executableURL = URL(fileURLWithPath: Paths.binary)
-        process.arguments = ["serve"] + (fixedPort == nil ? ["--listen", "127.0.0.1:0"] : []) + args
+        let serve = ["serve"] + (fixedPort == nil ? ["--listen", "127.0.0.1:0"] : []) + args
+        process.executableURL = URL(fileURLWithPath: launcher.first ?? Paths.binary)
+        process.arguments = launcher.isEmpty ? serve : launcher.dropFirst() + [Paths.binary] + serve
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         process.standardOutput = FileHandle.nullDevice
         try process.run()
@@ -262,4 +267,37 @@ func samples(_ exposition: String) -> [String: Double] {
 /// the line numbers included.
 func withoutLogSources(_ runsJSON: String) -> String {
     runsJSON.replacingOccurrences(of: #""source": "[^"]*""#, with: #""source": "SOURCE""#, options: .regularExpression)
+}
+
+/// The executor writing `lines` to `path` on a thread of its own: 250 lines every 25 ms, and logrotate
+/// rotating the file `rotations` times on the way (every 45 chunks), with logrotate's numbering:
+/// x.log.N becomes x.log.N+1, then x.log becomes x.log.1.
+func startGrowingLog(_ path: String, lines: [String], rotations: Int) -> Thread {
+    _ = FileManager.default.createFile(atPath: path, contents: nil)
+    let writer = Thread {
+        var handle = try! FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        var rotated = 0
+        for (i, start) in stride(from: 0, to: lines.count, by: 250).enumerated() {
+            handle.write(Data(lines[start..<min(lines.count, start + 250)].joined().utf8))
+            if i > 0, i % 45 == 0, rotated < rotations {
+                try! handle.close()
+                for k in stride(from: rotated, to: 0, by: -1) {
+                    try! FileManager.default.moveItem(atPath: path + ".\(k)", toPath: path + ".\(k + 1)")
+                }
+                rotated += 1
+                try! FileManager.default.moveItem(atPath: path, toPath: path + ".1")
+                _ = FileManager.default.createFile(atPath: path, contents: nil)
+                handle = try! FileHandle(forWritingTo: URL(fileURLWithPath: path))
+            }
+            usleep(25_000)
+        }
+        try! handle.close()
+    }
+    writer.start()
+    return writer
+}
+
+/// A file's lines, each with its newline (for `startGrowingLog`).
+func linesOf(_ path: String) throws -> [String] {
+    try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { $0 + "\n" }
 }

@@ -1,0 +1,114 @@
+import Foundation
+import RunLedgerCore
+import RunLedgerIngest
+import RunLedgerStore
+import TestSupport
+import Testing
+
+/// What the PostgreSQL ledger promises beyond what every store does (`LedgerStoreTests`): a role with
+/// `CREATE` on its own schema only is enough, a schema holding someone else's tables or a newer ledger
+/// is refused, one writer per instance name, and two instances never write over each other's facts.
+@Suite(.tags(.slow)) struct PostgresLedgerTests {
+    let server: PostgresServer
+    init() throws { server = try PostgresServer.shared() }
+
+    func writer(_ uri: String, instance: String = "a") throws -> PostgresLedger {
+        try PostgresLedger(PostgresAddress(uri), instance: instance, role: .writer)
+    }
+
+    @Test func aRoleWithCreateOnItsOwnSchemaOnlyKeepsTheLedgerThere() throws {
+        let db = try server.createDatabase()
+        let role = "rl_" + db.suffix(8)
+        try server.psql(
+            """
+            CREATE ROLE \(role) LOGIN;
+            REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+            CREATE SCHEMA fleet AUTHORIZATION \(role);
+            ALTER ROLE \(role) SET search_path = fleet;
+            """, database: db)
+        let ledger = try writer(server.uri(db, user: role))
+        try replay(Fixture.sampleLog, into: ledger, options: utcOptions(batchLines: 100))
+        #expect(try ledger.runCount() == 30)
+        let tables = try server.psql(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'fleet'", database: db)
+        #expect(Int(tables.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 >= 8)
+        #expect(
+            try server.psql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", database: db).hasPrefix("0"))
+    }
+
+    @Test func aSchemaOfOtherTablesOrANewerLedgerIsRefusedUntouched() throws {
+        let foreign = try server.createDatabase()
+        try server.psql("CREATE TABLE workflow_runs (id text)", database: foreign)
+        let said = #expect(throws: LedgerError.self) { try writer(server.uri(foreign)) }?.description ?? ""
+        #expect(said.contains("not a RunLedger ledger (its schema holds workflow_runs)"))
+        #expect(
+            try server.psql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", database: foreign).hasPrefix(
+                "1"))
+
+        let newer = try server.createDatabase()
+        _ = try writer(server.uri(newer))
+        try server.psql("UPDATE schema_version SET version = 99", database: newer)
+        for open in [
+            { _ = try writer(server.uri(newer), instance: "b") },
+            {
+                _ = try PostgresLedger(PostgresAddress(server.uri(newer)), instance: "b", role: .reader)
+            },
+        ] {
+            let message = #expect(throws: LedgerError.self) { try open() }?.description ?? ""
+            #expect(message.hasSuffix("ledger schema 99 is newer than this runledger (1)"), "\(message)")
+        }
+    }
+
+    @Test func oneWriterPerInstanceNameAndAnyNumberOfNames() throws {
+        let db = try server.createDatabase()
+        // Another process writing as host-2: its session holds the name's lock.
+        let other = try PostgresConnection(PostgresAddress(server.uri(db)), readOnly: false)
+        #expect(
+            try other.scalar(
+                "SELECT pg_try_advisory_lock(hashtext('runledger-writer'), hashtext(current_schema() || '/host-2'))")
+                == "t")
+        let said = #expect(throws: LedgerError.self) { try writer(server.uri(db), instance: "host-2") }?.description
+        #expect(
+            said?.hasSuffix(
+                "instance host-2 already writes this ledger (another runledger holds it); one writer per instance: stop it, or give this one its own --instance"
+            ) == true)
+        #expect(try writer(server.uri(db), instance: "host-1").runCount() == 0)
+        #expect(try writer(server.uri(db), instance: "host-3").runCount() == 0)
+        // That process gone, its name is free (the kernel, or the server, drops a session's locks).
+        other.close()
+        #expect(try writer(server.uri(db), instance: "host-2").runCount() == 0)
+    }
+
+    @Test func aRunAnotherInstanceWroteMeanwhileFailsTheBatchWhole() throws {
+        let db = try server.createDatabase()
+        let a = try writer(server.uri(db), instance: "a")
+        let b = try writer(server.uri(db), instance: "b")
+        var first = LedgerBatch()
+        first.runs = [RunRecord(runId: "shared")]
+        try a.commit(first)
+
+        // Both read the run; b writes it first; a's write at the version it read must not land.
+        var seenByA = try #require(try a.run("shared"))
+        var seenByB = try #require(try b.run("shared"))
+        seenByB.apply(.turns(7, .result), at: 1, attribution: .burst)
+        var fromB = LedgerBatch()
+        fromB.runs = [seenByB]
+        try b.commit(fromB)
+        seenByA.apply(.turns(3, .result), at: 1, attribution: .burst)
+        var fromA = LedgerBatch()
+        fromA.runs = [seenByA, RunRecord(runId: "only-a")]
+        fromA.rollupDelta = [SeriesKey("agent_workflow_turns_total", ["x"]): 3]
+        let said = #expect(throws: LedgerError.self) { try a.commit(fromA) }?.description ?? ""
+        #expect(said.contains("run shared was written by another instance"))
+        #expect(try a.run("shared")?.turnCount == 7)
+        #expect(try a.run("only-a") == nil)
+        #expect(try a.rollups().isEmpty)
+        // Read again (as the source is, from its position), a's change lands on b's record.
+        var again = try #require(try a.run("shared"))
+        again.apply(.turns(3, .result), at: 2, attribution: .burst)
+        var retry = LedgerBatch()
+        retry.runs = [again]
+        try a.commit(retry)
+        #expect(try b.run("shared")?.instance == "a")
+    }
+}
