@@ -5,6 +5,10 @@ import RunLedgerCore
 /// facts of its open bursts (kept apart and appended as a burst grows, as in SQLite: `Ledger+OpenBursts`).
 extension PostgresLedger {
     public func position(of source: String) throws -> SourcePosition? {
+        try waitingForServer { try readPosition(of: source) }
+    }
+
+    private func readPosition(of source: String) throws -> SourcePosition? {
         guard
             let row = try db.query(
                 "SELECT identity, byte_offset, lines, correlator FROM positions WHERE instance = $1 AND source = $2",
@@ -19,22 +23,26 @@ extension PostgresLedger {
     }
 
     public func hasPosition(_ source: String) throws -> Bool {
-        try db.scalar("SELECT 1 FROM positions WHERE instance = $1 AND source = $2", [instance, source]) != nil
+        try waitingForServer {
+            try db.scalar("SELECT 1 FROM positions WHERE instance = $1 AND source = $2", [instance, source]) != nil
+        }
     }
 
     /// The sources whose saved file identity is on device `device`, inode `inode` (`DEV:INO:` up to
     /// `DEV:INO;`, byte-wise, as in `Ledger.positionNames`).
     public func positionNames(device: UInt64, inode: UInt64) throws -> [String] {
         let prefix = "\(device):\(inode)"
-        return try db.query(
-            "SELECT source FROM positions WHERE instance = $1 AND identity >= $2 AND identity < $3 ORDER BY source",
-            [instance, prefix + ":", prefix + ";"]
-        ).compactMap { $0[0] }
+        return try waitingForServer {
+            try db.query(
+                "SELECT source FROM positions WHERE instance = $1 AND identity >= $2 AND identity < $3 ORDER BY source",
+                [instance, prefix + ":", prefix + ";"]
+            ).compactMap { $0[0] }
+        }
     }
 
     public func positions() throws -> [SourcePosition] {
         try db.query("SELECT source FROM positions WHERE instance = $1 ORDER BY source", [instance])
-            .compactMap { $0[0] }.compactMap { try position(of: $0) }
+            .compactMap { $0[0] }.compactMap { try readPosition(of: $0) }
     }
 
     /// Writes `position`'s open-burst changes in the caller's transaction; returns what the ledger will

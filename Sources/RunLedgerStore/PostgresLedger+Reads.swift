@@ -45,7 +45,10 @@ extension PostgresLedger {
 
     public func rollups() throws -> SeriesValues {
         var out: SeriesValues = [:]
-        for row in try db.query("SELECT series, value FROM rollups WHERE instance = $1", [instance]) {
+        let rows = try waitingForServer {
+            try db.query("SELECT series, value FROM rollups WHERE instance = $1", [instance])
+        }
+        for row in rows {
             if let key = row[0].flatMap(SeriesKey.init(encoded:)), let v = row[1].flatMap({ Int64($0) }) {
                 out[key] = v
             }

@@ -76,30 +76,44 @@ public final class PostgresLedger {
         for observer in availabilityObservers { observer(now) }
     }
 
-    /// Commits `batch`, trying again with backoff while the server cannot be reached: the whole
-    /// transaction again, on a new session, unless it is found to have landed (its COMMIT reached the
-    /// server but the answer did not: the position saved is the batch's).
-    public func commit(_ batch: LedgerBatch) throws {
-        guard !batch.isEmpty else { return }
+    /// Runs `body`, trying again with backoff while the server cannot be reached (a restart, a proxy
+    /// that dropped the session), for up to `unavailableBudgetSeconds`: the writer's reads and commits
+    /// wait where they are rather than fail their source. Says so once each way to the observers.
+    func waitingForServer<T>(_ body: () throws -> T) throws -> T {
         let deadline = Date().addingTimeInterval(unavailableBudgetSeconds)
         var delay = 0.25
         while true {
             do {
-                try commitOnce(batch)
+                let value = try body()
                 setAvailability(.up)
-                return
+                return value
             } catch let error as LedgerError where error.unavailable {
                 setAvailability(.down(error.description))
-                // Without a position there is no telling whether a COMMIT whose answer was lost landed:
-                // such a batch (reports, stall marks) fails, and its facts are asked for again.
-                guard Date() < deadline, batch.position != nil || !commitSent else { throw error }
+                guard Date() < deadline else { throw error }
                 Thread.sleep(forTimeInterval: delay)
                 delay = min(delay * 2, 5)
-                if let p = batch.position, (try? landed(p)) == true {
-                    setAvailability(.up)
-                    return
-                }
             }
+        }
+    }
+
+    /// Commits `batch`, trying again with backoff while the server cannot be reached: the whole
+    /// transaction again, on a new session, unless it is found to have landed (a COMMIT reached the
+    /// server but the answer did not: the position saved is the batch's). Once any attempt has sent its
+    /// COMMIT, none is made again before the ledger has been asked whether it landed.
+    public func commit(_ batch: LedgerBatch) throws {
+        guard !batch.isEmpty else { return }
+        var mayHaveLanded = false
+        try waitingForServer {
+            if mayHaveLanded {
+                // Without a position there is no telling whether a COMMIT whose answer was lost landed:
+                // such a batch (reports, stall marks) fails, and its facts are asked for again.
+                guard let p = batch.position else {
+                    throw db.failure("the server went away before it answered a COMMIT; the batch is asked for again")
+                }
+                if try landed(p) { return }
+            }
+            defer { mayHaveLanded = mayHaveLanded || commitSent }
+            try commitOnce(batch)
         }
     }
 
@@ -247,7 +261,9 @@ public final class PostgresLedger {
 
     // MARK: The fold's state
 
-    public func run(_ id: String) throws -> RunRecord? {
+    public func run(_ id: String) throws -> RunRecord? { try waitingForServer { try readRun(id) } }
+
+    private func readRun(_ id: String) throws -> RunRecord? {
         guard
             let row = try db.query("SELECT record::text, version, instance FROM runs WHERE run_id = $1", [id]).first
         else {
@@ -320,7 +336,8 @@ final class PostgresWriterLock {
     /// Before a commit: the lock is still held. A session the server lost (a restart) held it no more,
     /// so it is taken again on a new one; if another process took it meanwhile, the commit is refused.
     func check() throws {
-        guard !connection.isConnected else { return }
+        // An idle session the server dropped still looks connected until it is read from.
+        guard !connection.isStillConnected() else { return }
         try connection.scalar("SELECT 1")  // re-opens the session
         try Self.take(connection, instance: instance)
     }

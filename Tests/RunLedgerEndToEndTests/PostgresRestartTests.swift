@@ -65,14 +65,24 @@ import Testing
         #expect(caughtUp != nil, "read \(linesRead(serve.get("/metrics")?.body ?? "")) of \(all.count) lines")
         #expect(samples(serve.get("/metrics")?.body ?? "")["runledger_ledger_up"] == 1)
         #expect(serve.waitFor("/healthz", within: 10) { $0.contains(#""ledger":{"up":true"#) } != nil)
+        // The restart ended the session that held the instance's name; the writer holds it again, so a
+        // second writer under that name is still refused.
+        _ = FileManager.default.createFile(atPath: dir.file("empty.log"), contents: nil)
+        let second = try runledger("replay", "--db", uri, "--instance", "host-a", dir.file("empty.log"))
+        #expect(second.status != 0 && second.stderr.contains("instance host-a already writes this ledger"))
         for _ in 0..<500 where !writer.isFinished { usleep(10_000) }
         #expect(serve.stop() == 0)
         // Said once each way, not once per retry.
         #expect(serve.stderr.components(separatedBy: "ledger unavailable").count - 1 == 1)
         #expect(serve.stderr.components(separatedBy: "ledger available again").count - 1 == 1)
 
+        // The same runs as one clean replay, field for field; each names the instance that wrote it (an
+        // SQLite ledger's runs name none).
+        let fleetRuns = withoutLogSources(try runledger("runs", "--db", uri, "--json").stdout)
+        let instanceLine = "    \"instance\": \"host-a\",\n"
+        #expect(fleetRuns.components(separatedBy: instanceLine).count - 1 == 900)
         #expect(
-            withoutLogSources(try runledger("runs", "--db", uri, "--json").stdout)
+            fleetRuns.replacingOccurrences(of: instanceLine, with: "")
                 == withoutLogSources(try runledger("runs", "--db", dir.file("once.db"), "--json").stdout))
         func withoutLines(_ text: String) -> [Substring] {
             text.split(separator: "\n").filter { !$0.contains("runledger_lines_total") }
