@@ -182,10 +182,14 @@ struct Serve: AsyncParsableCommand {
                         if let loaded = next.web { web.activate(loaded) }
                         let touched = Set(plan.addedSinks + plan.changedSinks)
                         metrics.exportAtZero(sinks: next.sinks.filter { touched.contains($0.name) }.map(\.route))
-                        sourceChanges.put(next.sourceChange)
+                        let change = sourceChanges.put(next.sourceChange)
                         inbox.wake()
                         stallThresholds.put(next.alerting.stall)
                         notifierChanges.put(next)
+                        // Said done once the follower reads with it (between two passes): lines written
+                        // after "reloaded" raise alerts to the new sinks. A pass held up (a ledger outage)
+                        // takes it later.
+                        _ = sourceChanges.waitTaken(change, within: 10)
                     }
                 })
             services.append(ReloadService(signals: hangups, reloader: reloader))
