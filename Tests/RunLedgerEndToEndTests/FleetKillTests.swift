@@ -67,19 +67,27 @@ import Testing
         #expect(onceRuns[0].isDisjoint(with: onceRuns[1]))
 
         let fleet = server.uri(try server.createDatabase())
-        let writers = hosts.map { startGrowingLog($0.logDir + "/executor.log", lines: $0.lines, rotations: 4) }
+        // Written for 15 s or so: the instances' 20 lives each fall mostly while their log grows.
+        let writers = hosts.map {
+            startGrowingLog($0.logDir + "/executor.log", lines: $0.lines, rotations: 4, pause: 60_000)
+        }
 
-        // Both instances at once, each killed on its own clock, 100 to 500 ms after each start.
+        // Both instances at once, each killed on its own clock: once it has committed lines it had not
+        // at its last kill (or has read all there is), 0 to 300 ms later. Timed from its start instead,
+        // a loaded machine killed instances still starting up, again and again, that had read nothing.
         var rng = SystemRandomNumberGenerator()
         var running: [Process?] = [nil, nil]
-        var killAt = [Date(), Date()]
+        var ports = [0, 0]
+        var startedAt = [Date(), Date()]
+        var killAt: [Date?] = [nil, nil]
         var starts = [0, 0]
         var kills = [0, 0]
         var progress: [[Double]] = [[], []]
         var unkilledExits: [String] = []
-        let giveUp = Date().addingTimeInterval(60)
+        let giveUp = Date().addingTimeInterval(120)
         while kills.contains(where: { $0 < 20 }), Date() < giveUp {
             for (i, host) in hosts.enumerated() where kills[i] < 20 {
+                let errPath = dir.file("\(host.name)-\(starts[i]).err")
                 guard let p = running[i] else {
                     starts[i] += 1
                     running[i] = try startOnHost(
@@ -88,24 +96,33 @@ import Testing
                             "serve", "--db", fleet, "--instance", host.name, "--listen", "127.0.0.1:0",
                             "--utc-offset", "Z", log,
                         ], stderr: dir.file("\(host.name)-\(starts[i]).err"))
-                    killAt[i] = Date().addingTimeInterval(Double.random(in: 0.1...0.5, using: &rng))
+                    (ports[i], startedAt[i], killAt[i]) = (0, Date(), nil)
                     continue
                 }
                 if !p.isRunning {
                     // Refused or failed on its own: say how, and start it again.
-                    let said = (try? String(contentsOfFile: dir.file("\(host.name)-\(starts[i]).err"), encoding: .utf8))
+                    let said = (try? String(contentsOfFile: errPath, encoding: .utf8))
                     unkilledExits.append("\(host.name) exited \(p.terminationStatus): \(said?.suffix(300) ?? "")")
                     running[i] = nil
                     continue
                 }
-                guard Date() >= killAt[i] else { continue }
+                if killAt[i] == nil {
+                    if ports[i] == 0 { ports[i] = servingPort(errPath) ?? 0 }
+                    let read = ports[i] == 0 ? nil : httpGet(port: ports[i], "/metrics").map { linesTotal($0.body) }
+                    let moved = read.map { $0 > (progress[i].last ?? 0) || $0 == Double(host.lines.count) } ?? false
+                    // Bounded: one that never moves is killed anyway, and the progress check below fails.
+                    if moved || Date().timeIntervalSince(startedAt[i]) > 15 {
+                        killAt[i] = Date().addingTimeInterval(Double.random(in: 0...0.3, using: &rng))
+                    }
+                }
+                guard let at = killAt[i], Date() >= at else { continue }
                 kill(p.processIdentifier, SIGKILL)
                 p.waitUntilExit()
                 kills[i] += 1
                 running[i] = nil
                 progress[i].append(try linesRead(fleet, host.name))
             }
-            usleep(5_000)
+            usleep(20_000)
         }
         #expect(kills == [20, 20])
         #expect(unkilledExits.isEmpty, "\(unkilledExits)")
@@ -228,6 +245,15 @@ import Testing
         p.standardOutput = FileHandle.nullDevice
         try p.run()
         return p
+    }
+
+    /// The port a serve whose stderr is at `path` said it listens on, once it has.
+    func servingPort(_ path: String) -> Int? {
+        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        guard let r = text.range(of: #"serving https?://127\.0\.0\.1:(\d+)/"#, options: .regularExpression) else {
+            return nil
+        }
+        return Int(text[r].split(separator: ":").last!.dropLast())
     }
 
     /// The lines an instance has read, as its metrics say.

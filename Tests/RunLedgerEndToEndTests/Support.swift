@@ -269,10 +269,10 @@ func withoutLogSources(_ runsJSON: String) -> String {
     runsJSON.replacingOccurrences(of: #""source": "[^"]*""#, with: #""source": "SOURCE""#, options: .regularExpression)
 }
 
-/// The executor writing `lines` to `path` on a thread of its own: 250 lines every 25 ms, and logrotate
+/// The executor writing `lines` to `path` on a thread of its own: 250 lines every `pause` µs, and logrotate
 /// rotating the file `rotations` times on the way (every 45 chunks), with logrotate's numbering:
 /// x.log.N becomes x.log.N+1, then x.log becomes x.log.1.
-func startGrowingLog(_ path: String, lines: [String], rotations: Int) -> Thread {
+func startGrowingLog(_ path: String, lines: [String], rotations: Int, pause: useconds_t = 25_000) -> Thread {
     _ = FileManager.default.createFile(atPath: path, contents: nil)
     let writer = Thread {
         var handle = try! FileHandle(forWritingTo: URL(fileURLWithPath: path))
@@ -289,7 +289,7 @@ func startGrowingLog(_ path: String, lines: [String], rotations: Int) -> Thread 
                 _ = FileManager.default.createFile(atPath: path, contents: nil)
                 handle = try! FileHandle(forWritingTo: URL(fileURLWithPath: path))
             }
-            usleep(25_000)
+            usleep(pause)
         }
         try! handle.close()
     }
