@@ -12,7 +12,7 @@ LISTEN ?= 127.0.0.1:9477
 DB ?= data/runledger.db
 SOURCE ?= examples/executor.log
 
-.PHONY: all deps build test test-fast rules lint run format clean bench bench-micro bench-micro-update fuzz release \
+.PHONY: all deps build test test-fast rules lint run format clean bench bench-fleet bench-micro bench-micro-update fuzz release \
 	package-test stamp
 
 all: build
@@ -82,6 +82,12 @@ bench: deps
 	$(SWIFT) build -c release
 	bench/bench.sh
 	$(MAKE) bench-micro
+
+# The PostgreSQL ledger's scale figures (bench/fleet.sh): replay into PostgreSQL vs SQLite, four instances at
+# once, the size per run, and /api/runs p99 on a ledger of a million runs, on a throwaway server of its own.
+bench-fleet: deps
+	$(SWIFT) build -c release
+	bench/fleet.sh
 
 # Micro-benchmarks of Extractor and Correlator (package-benchmark, in the separate package Benchmarks/, so that
 # this package's build never pulls it in): prints the figures, then fails if a benchmark's mallocs differ from

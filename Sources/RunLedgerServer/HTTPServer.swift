@@ -164,7 +164,7 @@ public enum HTTPServer {
         do {
             read = try await state.ledger.read { ledger -> (body: String, total: Int, next: Int64?) in
                 let (runs, next) = try ledger.runs(filter, page: page)
-                return (RunView.json(runs), try ledger.counts(filter).runs, next)
+                return (RunView.json(runs), try ledger.count(filter), next)
             }
         } catch {
             return Self.error(.serviceUnavailable, "\(error)")

@@ -14,6 +14,8 @@ public protocol LedgerQueries: AnyObject {
     func allRuns(_ filter: RunFilter) throws -> [RunRecord]
     /// How many of `filter`'s runs there are, and of them how many are false failures, mismatches and stalled.
     func counts(_ filter: RunFilter) throws -> RunCounts
+    /// How many of `filter`'s runs there are (a list's total, where the kinds are not shown).
+    func count(_ filter: RunFilter) throws -> Int
     /// One run by id (nil: the ledger has none).
     func run(_ id: String) throws -> RunRecord?
     func runCount() throws -> Int
@@ -46,6 +48,10 @@ public struct RunCounts: Sendable, Equatable {
     public var falseFailures = 0
     public var mismatches = 0
     public var stalled = 0
+}
+
+extension LedgerQueries {
+    public func count(_ filter: RunFilter) throws -> Int { try counts(filter).runs }
 }
 
 extension Ledger: LedgerQueries {}

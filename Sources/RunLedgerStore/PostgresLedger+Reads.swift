@@ -29,12 +29,17 @@ extension PostgresLedger {
         let q = Self.conditions(filter)
         let row = try db.query(
             """
-            SELECT count(*), coalesce(sum(false_failure), 0), coalesce(sum(CASE WHEN \(Self.hasMismatch) THEN 1 ELSE 0 END), 0),
-                coalesce(sum(CASE WHEN \(Self.isStalled) THEN 1 ELSE 0 END), 0) FROM runs\(q.whereClause)
+            SELECT count(*), coalesce(sum(false_failure), 0), coalesce(sum(has_mismatch), 0), coalesce(sum(stalled), 0)
+            FROM runs\(q.whereClause)
             """, q.values
         ).first
         let n = { (i: Int) in row?[i].flatMap { Int($0) } ?? 0 }
         return RunCounts(runs: n(0), falseFailures: n(1), mismatches: n(2), stalled: n(3))
+    }
+
+    public func count(_ filter: RunFilter) throws -> Int {
+        let q = Self.conditions(filter)
+        return Int(try db.scalar("SELECT count(*) FROM runs\(q.whereClause)", q.values) ?? "") ?? 0
     }
 
     public func runCount() throws -> Int { Int(try db.scalar("SELECT count(*) FROM runs") ?? "") ?? 0 }
@@ -95,9 +100,9 @@ extension PostgresLedger {
         }
     }
 
-    // The record's JSON (RunRecord+LedgerJSON): `mismatch` maps a source to its mismatched fields.
-    private static let hasMismatch = "(record->'mismatch' <> '{}'::jsonb)"
-    private static let isStalled = "(status = 'running' AND record->>'stalledAtMs' IS NOT NULL)"
+    // Columns `write` keeps beside it: `mismatch` non-empty, and running with a stall mark.
+    private static let hasMismatch = "has_mismatch = 1"
+    private static let isStalled = "stalled = 1"
 
     private static func conditions(_ f: RunFilter) -> SQLParameters {
         var q = SQLParameters()
@@ -118,8 +123,13 @@ extension PostgresLedger {
         if let until = f.untilMs { q.add("coalesce(started_at_ms, ended_at_ms) < $", String(until)) }
         if let i = f.instance { q.add("instance = $", i) }
         if let p = f.idPrefix {
-            let length = q.next(String(p.unicodeScalars.count))
-            q.conditions.append("substr(run_id, 1, \(length)) = \(q.next(p))")
+            // A prefix pattern on a "C" column: the primary key's index finds it (substr would read every row).
+            var pattern = ""
+            for c in p.unicodeScalars {
+                if c == "\\" || c == "%" || c == "_" { pattern.append("\\") }
+                pattern.unicodeScalars.append(c)
+            }
+            q.add("run_id LIKE $", pattern + "%")
         }
         return q
     }

@@ -200,26 +200,27 @@ public final class PostgresLedger {
             r.runId, r.workflowName, r.currentStatus.rawValue, r.startedAtMs.map(String.init),
             r.endedAtMs.map(String.init), String(r.cost), String(r.turnCount), String(r.totalTokens),
             r.taskgroupError ? "1" : "0", r.falseFailure ? "1" : "0", r.isFlagged ? "1" : "0",
-            r.shownAttribution.rawValue, r.ledgerJSON,
+            r.shownAttribution.rawValue, r.ledgerJSON, r.mismatch.isEmpty ? "0" : "1", r.isStalled ? "1" : "0",
         ]
         let set = """
             workflow = $2, status = $3, started_at_ms = $4, ended_at_ms = $5, cost_nano = $6, turns = $7,
             total_tokens = $8, taskgroup_error = $9, false_failure = $10, flagged = $11, attribution = $12,
-            record = $13::jsonb, version = runs.version + 1
+            record = $13::jsonb, has_mismatch = $14, stalled = $15, version = runs.version + 1
             """
         switch versions[r.runId] ?? olderVersions[r.runId] {
         case 0?:
             let inserted = try db.command(
                 """
                 INSERT INTO runs(run_id, workflow, status, started_at_ms, ended_at_ms, cost_nano, turns, total_tokens,
-                                 taskgroup_error, false_failure, flagged, attribution, record, instance)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14) ON CONFLICT (run_id) DO NOTHING
+                                 taskgroup_error, false_failure, flagged, attribution, record, has_mismatch, stalled,
+                                 instance)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $15, $16) ON CONFLICT (run_id) DO NOTHING
                 """, columns + [instance])
             guard inserted == 1 else { throw changedElsewhere(r.runId) }
             return 1
         case let read?:
             let version = try db.scalar(
-                "UPDATE runs SET \(set) WHERE run_id = $1 AND version = $14 RETURNING version",
+                "UPDATE runs SET \(set) WHERE run_id = $1 AND version = $16 RETURNING version",
                 columns + [String(read)])
             guard let version, let v = Int64(version) else { throw changedElsewhere(r.runId) }
             return v
@@ -228,8 +229,9 @@ public final class PostgresLedger {
             let version = try db.scalar(
                 """
                 INSERT INTO runs(run_id, workflow, status, started_at_ms, ended_at_ms, cost_nano, turns, total_tokens,
-                                 taskgroup_error, false_failure, flagged, attribution, record, instance)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14)
+                                 taskgroup_error, false_failure, flagged, attribution, record, has_mismatch, stalled,
+                                 instance)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $15, $16)
                 ON CONFLICT (run_id) DO UPDATE SET \(set)
                 RETURNING version
                 """, columns + [instance])

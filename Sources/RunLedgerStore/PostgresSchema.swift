@@ -30,10 +30,19 @@ enum PostgresSchema {
             false_failure integer NOT NULL,
             flagged integer NOT NULL,
             attribution text NOT NULL,
-            record jsonb NOT NULL
+            record jsonb NOT NULL,
+            -- Of the record, kept beside it so that counts and filters on 1M runs need not read the JSONB.
+            has_mismatch integer NOT NULL,
+            stalled integer NOT NULL
         );
-        CREATE INDEX runs_by_status ON runs(status);
-        CREATE INDEX runs_by_flagged ON runs(flagged);
+        CREATE INDEX runs_by_status ON runs(status, seq);
+        CREATE INDEX runs_by_workflow ON runs(workflow, seq);
+        CREATE INDEX runs_by_time ON runs((coalesce(started_at_ms, ended_at_ms)));
+        -- The lists' filters, each a page of the newest matching runs and a count.
+        CREATE INDEX runs_false_failures ON runs(seq) WHERE false_failure = 1;
+        CREATE INDEX runs_flagged ON runs(seq) WHERE flagged = 1;
+        CREATE INDEX runs_mismatched ON runs(seq) WHERE has_mismatch = 1;
+        CREATE INDEX runs_stalled ON runs(seq) WHERE stalled = 1;
         CREATE INDEX runs_by_instance ON runs(instance, seq);
         CREATE TABLE unattributed (
             id bigserial PRIMARY KEY, instance text COLLATE "C" NOT NULL, source text NOT NULL,

@@ -93,7 +93,7 @@ struct Runs: AsyncParsableCommand {
             if json {
                 print(RunView.json(shown, pretty: true))
             } else {
-                let total = try ledger.counts(filter).runs
+                let total = try ledger.count(filter)
                 print(RunTable.render(shown, total: total, zone: .current))
             }
         }
