@@ -127,13 +127,6 @@ package final class PostgresConnection {
     /// Whether the connection is up now (false after a lost one, until a statement re-opens it).
     package var isConnected: Bool { conn.map { PQstatus($0) == CONNECTION_OK } ?? false }
 
-    /// Whether the connection is up, having read what the server sent since the last statement: an idle
-    /// session the server ended (a restart) is found lost here, where `isConnected` would still say
-    /// up. Not for use inside a transaction: a session found lost is re-opened by the next statement.
-    package func isStillConnected() -> Bool {
-        guard let conn else { return false }
-        return PQconsumeInput(conn) != 0 && PQstatus(conn) == CONNECTION_OK
-    }
 
     private func errorMessage(_ result: OpaquePointer?) -> String {
         // The primary message alone: the full text adds `LINE 1: …` and a caret on lines of their own.

@@ -318,6 +318,7 @@ final class PostgresWriterLock {
             if let existing = held[key]?.lock { return existing }
             let connection = try PostgresConnection(address, readOnly: false)
             try take(connection, instance: instance)
+            connection.onReconnect = { try take($0, instance: instance) }
             let lock = PostgresWriterLock(connection: connection, key: key, instance: instance)
             held[key] = Weak(lock: lock)
             return lock
@@ -335,12 +336,15 @@ final class PostgresWriterLock {
         }
     }
 
-    /// Before a commit: the lock is still held. A session the server lost (a restart) held it no more,
-    /// so it is taken again on a new one; if another process took it meanwhile, the commit is refused.
+    /// Before a commit: the lock is still held. A session the server lost (a restart) held it no more:
+    /// re-opened, it takes the lock again (`onReconnect`); if another process took it meanwhile, the
+    /// commit is refused. Found by a round trip: an idle session the server ended can still look
+    /// connected, even having read what the server sent before it closed (seen under load).
     func check() throws {
-        // An idle session the server dropped still looks connected until it is read from.
-        guard !connection.isStillConnected() else { return }
-        try connection.scalar("SELECT 1")  // re-opens the session
-        try Self.take(connection, instance: instance)
+        do {
+            try connection.command("SELECT 1")
+        } catch let error as LedgerError where error.unavailable {
+            try connection.command("SELECT 1")  // re-opens the session, or finds the server still away
+        }
     }
 }
