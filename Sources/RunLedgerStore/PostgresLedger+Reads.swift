@@ -9,8 +9,14 @@ extension PostgresLedger {
         var q = Self.conditions(filter)
         if let cursor = page.cursor { q.add("seq < $", String(cursor)) }
         let limit = max(1, page.limit)
+        // Newest first, the planner walks seq backwards and filters: with a time range far from the newest
+        // runs (a day last month), that reads every run after it. The range's newest seq, from the
+        // (at_ms, seq) index alone ("+ 0" keeps max() from being planned as that same backward walk),
+        // starts the walk at the first match instead. It only bounds what matches anyway.
+        let time = filter.sinceMs != nil || filter.untilMs != nil
+        let start = time ? " AND seq <= (SELECT max(seq + 0) FROM runs\(q.whereClause))" : ""
         let rows = try db.query(
-            "SELECT seq, record::text, instance FROM runs\(q.whereClause) ORDER BY seq DESC LIMIT \(limit + 1)",
+            "SELECT seq, record::text, instance FROM runs\(q.whereClause)\(start) ORDER BY seq DESC LIMIT \(limit + 1)",
             q.values)
         var out = try rows.map { try record($0[1], instance: $0[2]) }
         guard out.count > limit else { return (out, nil) }
@@ -119,8 +125,8 @@ extension PostgresLedger {
         }
         if let w = f.workflow { q.add("workflow = $", w) }
         if let s = f.status { q.add("status = $", s.rawValue) }
-        if let since = f.sinceMs { q.add("coalesce(started_at_ms, ended_at_ms) >= $", String(since)) }
-        if let until = f.untilMs { q.add("coalesce(started_at_ms, ended_at_ms) < $", String(until)) }
+        if let since = f.sinceMs { q.add("at_ms >= $", String(since)) }
+        if let until = f.untilMs { q.add("at_ms < $", String(until)) }
         if let i = f.instance { q.add("instance = $", i) }
         if let p = f.idPrefix {
             // A prefix pattern on a "C" column: the primary key's index finds it (substr would read every row).

@@ -37,11 +37,16 @@ import Testing
         let since = Timestamps.iso8601(ms: try #require(someRun.startedAtMs))
         // A page of 4 and the next one, as a client follows `X-Next-Cursor`.
         let next = try #require(try await expected.get("/api/runs?limit=4").headers["X-Next-Cursor"])
+        // And within a time range (PostgreSQL starts its walk at the range's newest run).
+        let older = Timestamps.iso8601(ms: try #require(all[all.count / 4].startedAtMs))
+        let range = "since=\(older)&until=\(since)&limit=2"
+        let nextInRange = try #require(try await expected.get("/api/runs?\(range)").headers["X-Next-Cursor"])
         let paths = [
             "/api/runs", "/api/runs?limit=4", "/api/runs?limit=4&cursor=\(next)", "/api/runs?false_failure=1",
             "/api/runs?flagged=1&limit=5", "/api/runs?stalled=1", "/api/runs?mismatch=any", "/api/runs?mismatch=tools",
             "/api/runs?mismatch=cost&limit=2", "/api/runs?status=failed", "/api/runs?workflow=\(someRun.workflowName)",
-            "/api/runs?since=\(since)", "/api/runs?until=\(since)&status=completed",
+            "/api/runs?since=\(since)", "/api/runs?until=\(since)&status=completed", "/api/runs?\(range)",
+            "/api/runs?\(range)&cursor=\(nextInRange)", "/api/runs?\(range)&cursor=\(next)",
             "/api/runs?q=\(someRun.runId.prefix(5))", "/api/runs/\(someRun.runId)", "/api/runs/no-such-run",
             "/api/runs?limit=0", "/", "/runs", "/runs?mismatch=any&limit=3", "/runs?stalled=1",
             "/runs/\(someRun.runId)", "/runs/no-such-run",
