@@ -127,7 +127,6 @@ package final class PostgresConnection {
     /// Whether the connection is up now (false after a lost one, until a statement re-opens it).
     package var isConnected: Bool { conn.map { PQstatus($0) == CONNECTION_OK } ?? false }
 
-
     private func errorMessage(_ result: OpaquePointer?) -> String {
         // The primary message alone: the full text adds `LINE 1: …` and a caret on lines of their own.
         if let result, let primary = PQresultErrorField(result, Int32(UInt8(ascii: "M"))) {
