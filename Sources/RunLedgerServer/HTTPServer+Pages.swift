@@ -21,9 +21,10 @@ extension HTTPServer {
                     maxLimit: maxPageSize)
             } catch {
                 // The form again with the error, and no runs (never the unfiltered ledger).
+                let fleet = (try? await state.ledger.read { $0.namesInstances }) ?? false
                 let page = RunPages.list(
                     filter: RunFilter(), page: RunPage(limit: RunPages.pageSize), runs: [], next: nil,
-                    counts: RunCounts(), error: "\(error)")
+                    counts: RunCounts(), fleet: fleet, error: "\(error)")
                 return html(.badRequest, page)
             }
             return await Self.page {
@@ -31,7 +32,7 @@ extension HTTPServer {
                     let (runs, next) = try ledger.runs(filter, page: page)
                     return RunPages.list(
                         filter: filter, page: page, runs: runs, next: next, counts: try ledger.counts(filter),
-                        error: nil)
+                        fleet: ledger.namesInstances, error: nil)
                 }
                 return html(.ok, body)
             }

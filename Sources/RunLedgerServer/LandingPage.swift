@@ -14,6 +14,8 @@ enum LandingPage {
         /// The end of the 24 hours: the latest time in the ledger (the log's clock, as stalls use it),
         /// so a replayed log reads as it did live; nil for an empty ledger.
         var nowMs: Int64?
+        /// Whether the runs name their instance (a fleet's ledger).
+        var fleet: Bool
 
         static func read(_ ledger: any LedgerQueries) throws -> Facts {
             let now = try ledger.latestRunTimeMs()
@@ -24,7 +26,7 @@ enum LandingPage {
             return Facts(
                 flagged: try ledger.runs(flagged, page: RunPage(limit: 20)).runs,
                 day: now == nil ? RunCounts() : try ledger.counts(day), dayFilter: day,
-                all: try ledger.counts(RunFilter()), nowMs: now)
+                all: try ledger.counts(RunFilter()), nowMs: now, fleet: ledger.namesInstances)
         }
     }
 
@@ -45,7 +47,7 @@ enum LandingPage {
                     ["label": dayLabel, "kinds": Pages.kinds(facts.day, within: facts.dayFilter)],
                     ["label": "All time", "kinds": Pages.kinds(facts.all, within: RunFilter())],
                 ],
-                "sources": sources, "rows": Pages.rows(facts.flagged),
+                "sources": sources, "rows": Pages.rows(facts.flagged), "fleet": facts.fleet,
             ])
     }
 }

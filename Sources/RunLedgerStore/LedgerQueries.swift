@@ -16,6 +16,9 @@ public protocol LedgerQueries: AnyObject {
     func counts(_ filter: RunFilter) throws -> RunCounts
     /// How many of `filter`'s runs there are (a list's total, where the kinds are not shown).
     func count(_ filter: RunFilter) throws -> Int
+    /// Whether runs name the instance that first wrote them: a ledger a fleet shares (PostgreSQL). The
+    /// pages then show and filter by it.
+    var namesInstances: Bool { get }
     /// One run by id (nil: the ledger has none).
     func run(_ id: String) throws -> RunRecord?
     func runCount() throws -> Int
@@ -52,6 +55,7 @@ public struct RunCounts: Sendable, Equatable {
 
 extension LedgerQueries {
     public func count(_ filter: RunFilter) throws -> Int { try counts(filter).runs }
+    public var namesInstances: Bool { false }
 }
 
 extension Ledger: LedgerQueries {}

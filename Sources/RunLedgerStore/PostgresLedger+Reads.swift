@@ -48,6 +48,8 @@ extension PostgresLedger {
         return Int(try db.scalar("SELECT count(*) FROM runs\(q.whereClause)", q.values) ?? "") ?? 0
     }
 
+    public var namesInstances: Bool { true }
+
     public func runCount() throws -> Int { Int(try db.scalar("SELECT count(*) FROM runs") ?? "") ?? 0 }
 
     public func unattributedCount() throws -> Int {

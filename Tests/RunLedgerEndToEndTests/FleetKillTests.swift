@@ -214,6 +214,12 @@ import Testing
         #expect(linesTotal(try runledger("metrics", "--db", db, "--instance", "b").stdout) == Double(yLines))
         #expect(try runledger("metrics", "--db", db, "--instance", "a").stdout == metricsA)
         #expect(try runObjects(try runledger("runs", "--db", db, "--json").stdout).count == 30 + 60)
+        // The pages show the fleet: a's lists b's runs, each naming b, and narrows to one instance.
+        let bRuns = a.get("/runs?instance=b&limit=100")?.body ?? ""
+        #expect(bRuns.contains("<p>60 runs match."), "\(bRuns.suffix(2000))")
+        #expect(bRuns.components(separatedBy: #"<td class="instance">b</td>"#).count - 1 == 60)
+        #expect(!bRuns.contains(#"<td class="instance">a</td>"#))
+        #expect(a.get("/runs?limit=100")?.body.contains(#"<td class="instance">a</td>"#) == true)
         #expect(b.stop() == 0)
         #expect(a.stop() == 0)
     }

@@ -54,8 +54,15 @@ import Testing
         for path in paths {
             let want = try await expected.get(path)
             var answer = try await got.get(path)
-            // The one difference: a fleet's ledger names the instance that wrote each run.
+            // The one difference: a fleet's ledger names the instance that wrote each run, and its pages
+            // show it, and filter by it.
             answer.body = answer.body.replacingOccurrences(of: #""instance":"test","#, with: "")
+            if store == .postgres {
+                for (pattern, replacement) in Self.instanceOnPages {
+                    answer.body = answer.body.replacingOccurrences(
+                        of: pattern, with: replacement, options: .regularExpression)
+                }
+            }
             if store == .postgres { answer.headers["Content-Length"] = want.headers["Content-Length"] }
             #expect(answer == want, "\(path)")
         }
@@ -65,6 +72,13 @@ import Testing
             try await got.get("/api/runs?instance=test").headers["X-Total-Count"] == (store == .postgres ? total : "0"))
         #expect(try await got.get("/api/runs?instance=elsewhere").headers["X-Total-Count"] == "0")
         if store == .postgres { #expect(try await got.get("/api/runs?limit=1").body.contains(#""instance":"test""#)) }
+        // What the pages add on a fleet's ledger is there (not alike by being absent), and only there.
+        let list = try await got.get("/runs").body
+        let runPage = try await got.get("/runs/\(someRun.runId)").body
+        let added = [#"<td class="instance">test</td>"#, #"<input name="instance""#]
+        #expect(added.allSatisfy(list.contains) == (store == .postgres), "\(store)")
+        #expect(runPage.contains(#"id="instance-runs">test</a>"#) == (store == .postgres), "\(store)")
+        #expect(try await got.get("/runs?instance=test").body.contains("No runs.") == (store != .postgres))
         // What the answers hold (the sample's 4 false failures, the quiet run stalled, the executor
         // database's own mismatches), so that alike is not alike in emptiness.
         #expect(try await expected.get("/api/runs?false_failure=1").headers["X-Total-Count"] == "4")
@@ -72,6 +86,14 @@ import Testing
         #expect(try await expected.get("/api/runs/\(someRun.runId)").status == 200)
         #expect(all.contains { $0.mismatch["db"] != nil })
     }
+
+    /// What a fleet's pages add: the instance column, the instance filter, a run's instance.
+    static let instanceOnPages = [
+        (#"<th>instance</th>(?=<th>workflow)"#, ""), (#"<td class="instance">test</td>"#, ""),
+        (#"colspan="10""#, #"colspan="9""#),
+        (#"<label>instance <input name="instance" value="" size="12"></label>"#, ""),
+        (#"<tr><th>instance</th><td><a href="/runs\?instance=test" id="instance-runs">test</a></td></tr>"#, ""),
+    ]
 
     @Test(arguments: StoreKind.allCases)
     func theCommandsReadTheSameOnEveryBackend(store: StoreKind) throws {

@@ -67,9 +67,9 @@ enum PageTemplates {
         """
 
     static let runTable = """
-        <table id="runs"><tr><th>run</th><th>workflow</th><th>status</th><th>started (UTC)</th><th>cost (USD)</th><th>turns</th><th>tokens</th><th>tools</th><th>why</th></tr>
-        {{#rows}}<tr><td><a href="/runs/{{id}}">{{id}}</a></td><td>{{workflow}}</td><td>{{status}}</td><td>{{#started}}<time datetime="{{iso}}">{{text}}</time>{{/started}}</td><td>{{cost}}</td><td>{{turns}}</td><td>{{tokens}}</td><td>{{tools}}</td><td>{{why}}</td></tr>
-        {{/rows}}{{^rows}}<tr><td colspan="9">No runs.</td></tr>{{/rows}}</table>
+        <table id="runs"><tr><th>run</th>{{#fleet}}<th>instance</th>{{/fleet}}<th>workflow</th><th>status</th><th>started (UTC)</th><th>cost (USD)</th><th>turns</th><th>tokens</th><th>tools</th><th>why</th></tr>
+        {{#rows}}<tr><td><a href="/runs/{{id}}">{{id}}</a></td>{{#fleet}}<td class="instance">{{instance}}</td>{{/fleet}}<td>{{workflow}}</td><td>{{status}}</td><td>{{#started}}<time datetime="{{iso}}">{{text}}</time>{{/started}}</td><td>{{cost}}</td><td>{{turns}}</td><td>{{tokens}}</td><td>{{tools}}</td><td>{{why}}</td></tr>
+        {{/rows}}{{^rows}}<tr><td colspan="{{#fleet}}10{{/fleet}}{{^fleet}}9{{/fleet}}">No runs.</td></tr>{{/rows}}</table>
         """
 
     static let runs = """
@@ -79,6 +79,7 @@ enum PageTemplates {
         <label>mismatch <select name="mismatch">{{#mismatchOptions}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/mismatchOptions}}</select></label>
         <label>status <select name="status">{{#statusOptions}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/statusOptions}}</select></label>
         <label>workflow <input name="workflow" value="{{f.workflow}}" size="12"></label>
+        {{#fleet}}<label>instance <input name="instance" value="{{f.instance}}" size="12"></label>{{/fleet}}
         <label>since <input name="since" value="{{f.since}}" placeholder="2025-06-19T00:00:00Z" size="22"></label>
         <label>until <input name="until" value="{{f.until}}" placeholder="RFC 3339 or a date" size="22"></label>
         <label>run id <input name="q" value="{{f.q}}" placeholder="prefix" size="12"></label>
@@ -98,6 +99,7 @@ enum PageTemplates {
         <table id="summary">
         <tr><th>status</th><td>{{status}}</td></tr>
         <tr><th>workflow</th><td>{{workflow}}</td></tr>
+        {{#instance}}<tr><th>instance</th><td><a href="{{instanceHref}}" id="instance-runs">{{instance}}</a></td></tr>{{/instance}}
         <tr><th>attribution</th><td>{{attribution}}</td></tr>
         <tr><th>started</th><td>{{#started}}<time datetime="{{iso}}">{{text}}</time>{{/started}}{{^started}}not seen{{/started}}</td></tr>
         <tr><th>ended</th><td>{{#ended}}<time datetime="{{iso}}">{{text}}</time>{{/ended}}{{^ended}}not ended{{/ended}}</td></tr>

@@ -55,7 +55,7 @@ enum Pages {
     static func rows(_ runs: [RunRecord]) -> [Values] {
         runs.map { r in
             values([
-                "id": r.runId, "workflow": r.workflowName, "status": r.currentStatus.rawValue,
+                "id": r.runId, "instance": r.instance, "workflow": r.workflowName, "status": r.currentStatus.rawValue,
                 "started": time(r.startedAtMs), "cost": JSONWriter.decimalText(r.cost, scale: 9),
                 "turns": String(r.turnCount), "tokens": String(r.totalTokens), "tools": String(r.toolCount),
                 "why": why(r),

@@ -7,14 +7,15 @@ enum RunPages {
     static let pageSize = 50
 
     static func list(
-        filter: RunFilter, page: RunPage, runs: [RunRecord], next: Int64?, counts: RunCounts, error: String?
+        filter: RunFilter, page: RunPage, runs: [RunRecord], next: Int64?, counts: RunCounts, fleet: Bool,
+        error: String?
     ) -> String {
         var values: Pages.Values = [
-            "title": "Runs", "rows": Pages.rows(runs), "total": String(counts.runs),
+            "title": "Runs", "rows": Pages.rows(runs), "total": String(counts.runs), "fleet": fleet,
             "kinds": Pages.kinds(counts, within: filter),
             "f": [
                 "falseFailure": filter.falseFailure, "stalled": filter.stalled, "flagged": filter.flagged,
-                "workflow": filter.workflow ?? "", "q": filter.idPrefix ?? "",
+                "workflow": filter.workflow ?? "", "q": filter.idPrefix ?? "", "instance": filter.instance ?? "",
                 "since": filter.sinceMs.map { Timestamps.iso8601(ms: $0) } ?? "",
                 "until": filter.untilMs.map { Timestamps.iso8601(ms: $0) } ?? "",
             ] as Pages.Values,
@@ -48,6 +49,7 @@ enum RunPages {
         var values = Pages.values([
             "title": "Run \(r.runId)", "id": r.runId, "workflow": r.workflowName,
             "workflowHref": Pages.href("/runs", [("workflow", r.workflowName)]), "status": r.currentStatus.rawValue,
+            "instance": r.instance, "instanceHref": r.instance.map { Pages.href("/runs", [("instance", $0)]) },
             "attribution": r.shownAttribution.rawValue, "started": Pages.time(r.startedAtMs),
             "ended": Pages.time(r.endedAtMs),
             "duration": r.durationMs.map { JSONWriter.decimalText($0, scale: 3) + " s" } ?? "—",
