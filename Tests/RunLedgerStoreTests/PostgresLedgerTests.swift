@@ -7,7 +7,8 @@ import Testing
 
 /// What the PostgreSQL ledger promises beyond what every store does (`LedgerStoreTests`): a role with
 /// `CREATE` on its own schema only is enough, a schema holding someone else's tables or a newer ledger
-/// is refused, one writer per instance name, and two instances never write over each other's facts.
+/// is refused, one writer per instance name, two instances never write over each other's facts, and
+/// sessions dropped while idle (a proxy) are re-opened with the name still held.
 @Suite(.tags(.slow)) struct PostgresLedgerTests {
     let server: PostgresServer
     init() throws { server = try PostgresServer.shared() }
@@ -110,5 +111,35 @@ import Testing
         retry.runs = [again]
         try a.commit(retry)
         #expect(try b.run("shared")?.instance == "a")
+    }
+
+    /// A proxy or firewall that drops idle connections, as the server ending them does: the writer's
+    /// next commit re-opens its sessions, lands once, and the instance keeps its name.
+    @Test func sessionsDroppedWhileIdleAreReopenedAndTheNameKept() throws {
+        let db = try server.createDatabase()
+        let a = try writer(server.uri(db), instance: "a")
+        var first = LedgerBatch()
+        first.runs = [RunRecord(runId: "before")]
+        first.position = SourcePosition(
+            source: "x.log", identity: "1:2", offset: 100, lines: 10, correlator: CorrelatorState())
+        try a.commit(first)
+        let dropped = try server.psql(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '\(db)'"
+                + " AND application_name = 'runledger'")
+        #expect(dropped.trimmingCharacters(in: .whitespacesAndNewlines) == "2")  // the ledger's and the lock's
+
+        var second = LedgerBatch()
+        second.runs = [RunRecord(runId: "after")]
+        second.position = SourcePosition(
+            source: "x.log", identity: "1:2", offset: 200, lines: 20, correlator: CorrelatorState())
+        try a.commit(second)
+        #expect(try a.runCount() == 2)
+        #expect(try a.position(of: "x.log")?.offset == 200)
+        // The name is held again: another process cannot take it.
+        let other = try PostgresConnection(PostgresAddress(server.uri(db)), readOnly: false)
+        #expect(
+            try other.scalar(
+                "SELECT pg_try_advisory_lock(hashtext('runledger-writer'), hashtext(current_schema() || '/a'))")
+                == "f")
     }
 }
