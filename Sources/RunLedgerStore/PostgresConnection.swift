@@ -80,13 +80,7 @@ package final class PostgresConnection {
     /// (nil: NULL).
     @discardableResult
     package func query(_ sql: String, _ params: [String?] = []) throws -> [[String?]] {
-        try withResult(sql, params) { result in
-            (0..<PQntuples(result)).map { row in
-                (0..<PQnfields(result)).map { column in
-                    PQgetisnull(result, row, column) != 0 ? nil : String(cString: PQgetvalue(result, row, column))
-                }
-            }
-        }
+        try withResult(sql, params, Self.rows)
     }
 
     /// The first column of the first row (nil: no row, or NULL).
@@ -122,6 +116,81 @@ package final class PostgresConnection {
         guard let result, PQresultStatus(result) == PGRES_TUPLES_OK || PQresultStatus(result) == PGRES_COMMAND_OK
         else { throw failure(errorMessage(result), unavailable: !isConnected) }
         return body(result)
+    }
+
+    /// One statement of a pipeline: text parameters ($1, $2, …; nil is NULL).
+    package struct Statement {
+        package var sql: String
+        package var params: [String?]
+        package init(_ sql: String, _ params: [String?]) { (self.sql, self.params) = (sql, params) }
+    }
+
+    /// Runs `statements` in order, `chunk` at a time in libpq's pipeline mode: one round trip a chunk
+    /// rather than one a statement (a commit of thousands of rows). Returns each one's rows. The first
+    /// that fails is thrown once its chunk's answers are in; those after it in the chunk did not run, and
+    /// inside a transaction the caller rolls back. Chunks keep the answers the server holds small: it
+    /// never waits on a client that is still sending.
+    package func pipelined(_ statements: [Statement], chunk: Int = 64) throws -> [[[String?]]] {
+        let conn = try live()
+        guard PQenterPipelineMode(conn) == 1 else {
+            throw failure(PostgresAddress.firstLine(String(cString: PQerrorMessage(conn))))
+        }
+        var out: [[[String?]]] = []
+        out.reserveCapacity(statements.count)
+        for start in stride(from: 0, to: statements.count, by: chunk) {
+            let part = statements[start..<min(statements.count, start + chunk)]
+            for statement in part where send(statement, on: conn) != 1 { throw abandonPipeline(conn) }
+            guard PQpipelineSync(conn) == 1 else { throw abandonPipeline(conn) }
+            var firstError: LedgerError?
+            for _ in part {
+                // Each statement's answer, then nil.
+                guard let result = PQgetResult(conn) else { throw abandonPipeline(conn) }
+                let status = PQresultStatus(result)
+                if status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK {
+                    out.append(Self.rows(result))
+                } else if firstError == nil {
+                    firstError = failure(errorMessage(result), unavailable: !isConnected)
+                }
+                PQclear(result)
+                while let extra = PQgetResult(conn) { PQclear(extra) }
+            }
+            guard let sync = PQgetResult(conn) else { throw abandonPipeline(conn) }
+            let synced = PQresultStatus(sync) == PGRES_PIPELINE_SYNC
+            PQclear(sync)
+            guard synced else { throw abandonPipeline(conn) }
+            if let firstError {
+                _ = PQexitPipelineMode(conn)
+                throw firstError
+            }
+        }
+        guard PQexitPipelineMode(conn) == 1 else { throw abandonPipeline(conn) }
+        return out
+    }
+
+    private func send(_ statement: Statement, on conn: OpaquePointer) -> Int32 {
+        let copies = statement.params.map { $0.map { strdup($0) } ?? nil }
+        defer { copies.forEach { free($0) } }
+        return copies.map { UnsafePointer($0) }.withUnsafeBufferPointer {
+            PQsendQueryParams(conn, statement.sql, Int32(copies.count), nil, $0.baseAddress, nil, nil, 0)
+        }
+    }
+
+    /// A pipeline whose answers did not come as they must (a connection lost mid-way): the session is
+    /// dropped and opened again, its transaction gone, and the caller tries again like after any loss.
+    private func abandonPipeline(_ conn: OpaquePointer) -> LedgerError {
+        let said = PostgresAddress.firstLine(String(cString: PQerrorMessage(conn)))
+        PQreset(conn)
+        _ = PQexitPipelineMode(conn)
+        if PQstatus(conn) == CONNECTION_OK { try? onReconnect?(self) }
+        return failure("a pipelined commit was cut off: \(said)", unavailable: true)
+    }
+
+    private static func rows(_ result: OpaquePointer) -> [[String?]] {
+        (0..<PQntuples(result)).map { row in
+            (0..<PQnfields(result)).map { column in
+                PQgetisnull(result, row, column) != 0 ? nil : String(cString: PQgetvalue(result, row, column))
+            }
+        }
     }
 
     /// Whether the connection is up now (false after a lost one, until a statement re-opens it).

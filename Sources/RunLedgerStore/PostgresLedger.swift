@@ -143,34 +143,40 @@ public final class PostgresLedger {
                     "SELECT 1 FROM runs WHERE run_id = ANY($1::text[]) ORDER BY run_id FOR UPDATE",
                     [Self.arrayLiteral(batch.runs.map(\.runId))])
             }
-            for r in batch.runs { written.append((r.runId, try write(r))) }
+            // The batch's rows in one stream (a round trip per 64 statements), each run's checked after.
+            var statements = batch.runs.map(write)
             for u in batch.unattributed {
                 let facts = String(decoding: try encoder.encode(u.group.facts), as: UTF8.self)
-                try db.command(
-                    "INSERT INTO unattributed(instance, source, line, reason, facts) VALUES ($1, $2, $3, $4, $5::jsonb)",
-                    [instance, u.source, String(u.line), u.group.reason, facts])
+                statements.append(
+                    .init(
+                        "INSERT INTO unattributed(instance, source, line, reason, facts) VALUES ($1, $2, $3, $4, $5::jsonb)",
+                        [instance, u.source, String(u.line), u.group.reason, facts]))
             }
-            try addRollups(batch.rollupDelta)
+            statements += rollupStatements(batch.rollupDelta)
             for alert in batch.alerts {
                 // A second raise of the same run and kind, here or on another instance, is ignored, sinks included.
-                guard
-                    let id = try db.scalar(
+                let sinks = batch.routes.filter { $0.accepts(alert) }.map(\.sink)
+                statements.append(
+                    .init(
                         """
-                        INSERT INTO outbox(dedup_key, kind, run_id, alert, raised_at_ms, instance)
-                        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (dedup_key) DO NOTHING RETURNING id
+                        WITH raised AS (
+                            INSERT INTO outbox(dedup_key, kind, run_id, alert, raised_at_ms, instance)
+                            VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (dedup_key) DO NOTHING RETURNING id)
+                        INSERT INTO deliveries(alert_id, sink, instance, state)
+                        SELECT raised.id, sink, $6, 'pending' FROM raised, unnest($7::text[]) AS sink
+                        ON CONFLICT DO NOTHING
                         """,
                         [
                             alert.dedupKey, alert.kind.rawValue, alert.runId, Ledger.alertJSON(alert),
-                            alert.raisedAtMs.map(String.init), instance,
-                        ])
-                else { continue }
-                for route in batch.routes where route.accepts(alert) {
-                    try db.command(
-                        """
-                        INSERT INTO deliveries(alert_id, sink, instance, state) VALUES ($1, $2, $3, 'pending')
-                        ON CONFLICT DO NOTHING
-                        """, [id, route.sink, instance])
+                            alert.raisedAtMs.map(String.init), instance, Self.arrayLiteral(sinks),
+                        ]))
+            }
+            let answers = try db.pipelined(statements)
+            for (r, rows) in zip(batch.runs, answers) {
+                guard let version = rows.first?.first.flatMap({ $0 }).flatMap({ Int64($0) }) else {
+                    throw changedElsewhere(r.runId)
                 }
+                written.append((r.runId, version))
             }
             if let p = batch.position {
                 journal = try saveOpenBursts(of: p)
@@ -194,8 +200,9 @@ public final class PostgresLedger {
         for (id, version) in written { rememberVersion(id, version) }
     }
 
-    /// Writes one run at the version read (or as new, when it had none) and returns its new version.
-    private func write(_ r: RunRecord) throws -> Int64 {
+    /// The statement that writes one run at the version read (or as new, when it had none); its one row
+    /// is the run's new version, none when another instance wrote the run meanwhile.
+    private func write(_ r: RunRecord) -> PostgresConnection.Statement {
         let columns: [String?] = [
             r.runId, r.workflowName, r.currentStatus.rawValue, r.startedAtMs.map(String.init),
             r.endedAtMs.map(String.init), String(r.cost), String(r.turnCount), String(r.totalTokens),
@@ -207,35 +214,22 @@ public final class PostgresLedger {
             total_tokens = $8, taskgroup_error = $9, false_failure = $10, flagged = $11, attribution = $12,
             record = $13::jsonb, has_mismatch = $14, stalled = $15, version = runs.version + 1
             """
+        let insert = """
+            INSERT INTO runs(run_id, workflow, status, started_at_ms, ended_at_ms, cost_nano, turns, total_tokens,
+                             taskgroup_error, false_failure, flagged, attribution, record, has_mismatch, stalled,
+                             instance)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $15, $16)
+            """
         switch versions[r.runId] ?? olderVersions[r.runId] {
         case 0?:
-            let inserted = try db.command(
-                """
-                INSERT INTO runs(run_id, workflow, status, started_at_ms, ended_at_ms, cost_nano, turns, total_tokens,
-                                 taskgroup_error, false_failure, flagged, attribution, record, has_mismatch, stalled,
-                                 instance)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $15, $16) ON CONFLICT (run_id) DO NOTHING
-                """, columns + [instance])
-            guard inserted == 1 else { throw changedElsewhere(r.runId) }
-            return 1
+            return .init(insert + " ON CONFLICT (run_id) DO NOTHING RETURNING version", columns + [instance])
         case let read?:
-            let version = try db.scalar(
-                "UPDATE runs SET \(set) WHERE run_id = $1 AND version = $16 RETURNING version",
-                columns + [String(read)])
-            guard let version, let v = Int64(version) else { throw changedElsewhere(r.runId) }
-            return v
+            return .init(
+                "UPDATE runs SET \(set) WHERE run_id = $1 AND version = $16 RETURNING version", columns + [String(read)]
+            )
         case nil:
             // Forgotten (the bound, a re-opened session) and not read since: written over whatever is there.
-            let version = try db.scalar(
-                """
-                INSERT INTO runs(run_id, workflow, status, started_at_ms, ended_at_ms, cost_nano, turns, total_tokens,
-                                 taskgroup_error, false_failure, flagged, attribution, record, has_mismatch, stalled,
-                                 instance)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $15, $16)
-                ON CONFLICT (run_id) DO UPDATE SET \(set)
-                RETURNING version
-                """, columns + [instance])
-            return version.flatMap { Int64($0) } ?? 1
+            return .init(insert + " ON CONFLICT (run_id) DO UPDATE SET \(set) RETURNING version", columns + [instance])
         }
     }
 
@@ -251,9 +245,11 @@ public final class PostgresLedger {
         db.failure("run \(runId) was written by another instance since this one read it; the batch is read again")
     }
 
-    func addRollups(_ delta: SeriesValues) throws {
-        for (key, value) in delta where value != 0 {
-            try db.command(
+    func addRollups(_ delta: SeriesValues) throws { _ = try db.pipelined(rollupStatements(delta)) }
+
+    private func rollupStatements(_ delta: SeriesValues) -> [PostgresConnection.Statement] {
+        delta.filter { $0.value != 0 }.map { key, value in
+            .init(
                 """
                 INSERT INTO rollups(instance, series, value) VALUES ($1, $2, $3)
                 ON CONFLICT (instance, series) DO UPDATE SET value = rollups.value + excluded.value

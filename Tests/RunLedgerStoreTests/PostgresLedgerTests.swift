@@ -142,4 +142,27 @@ import Testing
                 "SELECT pg_try_advisory_lock(hashtext('runledger-writer'), hashtext(current_schema() || '/a'))")
                 == "f")
     }
+
+    /// A commit's statements go in a pipeline: answers in order across chunks, and one that fails fails
+    /// the lot (the transaction rolled back whole), the session usable afterwards.
+    @Test func aPipelineAnswersInOrderAndOneFailureFailsTheTransaction() throws {
+        let db = try server.createDatabase()
+        let c = try PostgresConnection(PostgresAddress(server.uri(db)), readOnly: false)
+        try c.exec("CREATE TABLE t(n integer PRIMARY KEY)")
+        let answers = try c.pipelined(
+            (1...150).map { .init("INSERT INTO t VALUES ($1) RETURNING n * 2", [String($0)]) }, chunk: 64)
+        let doubled: [String?] = answers.map { rows in rows.first?.first ?? nil }
+        let expected: [String?] = (1...150).map { n in String(n * 2) }
+        #expect(doubled == expected)
+
+        try c.exec("BEGIN")
+        let statements: [PostgresConnection.Statement] =
+            (151...200).map { .init("INSERT INTO t VALUES ($1)", [String($0)]) }
+            + [.init("INSERT INTO t VALUES (1)", [])]  // a duplicate key
+            + (201...300).map { .init("INSERT INTO t VALUES ($1)", [String($0)]) }
+        let said = #expect(throws: LedgerError.self) { try c.pipelined(statements, chunk: 64) }?.description ?? ""
+        #expect(said.contains("duplicate key"), "\(said)")
+        try c.exec("ROLLBACK")
+        #expect(try c.scalar("SELECT count(*) FROM t") == "150")
+    }
 }
