@@ -18,9 +18,12 @@ mkdir -p "$CACHE"
 [ -x "$BIN" ] || { echo "bench-fleet: build first (swift build -c release)"; exit 1; }
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 
-corpus() { # name runs seed -> path
-  local f="$CACHE/fleet-$1.log"
-  [ -s "$f" ] || python3 bench/gen-corpus.py --runs "$2" --seed "$3" --log "$f" --truth "$f.truth" >/dev/null
+corpus() { # name runs seed -> path (generated on first use; bench.sh's 1e6 is the same file)
+  local f="$CACHE/$1.log"
+  if [ ! -s "$f" ]; then
+    python3 bench/gen-corpus.py --runs "$2" --seed "$3" --log "$f.tmp" --truth "$CACHE/$1.truth" >/dev/null
+    mv "$f.tmp" "$f"
+  fi
   echo "$f"
 }
 LOG=$(corpus 1e6 24000 1)
@@ -64,7 +67,7 @@ echo "size per run: SQLite $(( $(stat -c %s "$WORK/s.db") / RUNS )) bytes;" \
 
 # Four instances at once, each its own log, into one ledger.
 uri=$(newdb four)
-for i in 1 2 3 4; do corpus "q$i" 6000 $((10 + i)) >/dev/null; done
+for i in 1 2 3 4; do corpus "fleet-q$i" 6000 $((10 + i)) >/dev/null; done
 t0=$EPOCHREALTIME
 for i in 1 2 3 4; do
   "$BIN" replay --db "$uri" --instance "host-$i" --utc-offset Z --deliver-for 0 "$CACHE/fleet-q$i.log" >/dev/null 2>&1 &

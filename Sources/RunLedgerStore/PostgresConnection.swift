@@ -68,12 +68,18 @@ package final class PostgresConnection {
     private func live() throws -> OpaquePointer {
         guard let conn else { throw failure("not connected") }
         guard PQstatus(conn) != CONNECTION_OK else { return conn }
+        try reopen(conn)
+        return conn
+    }
+
+    /// Opens the session again (out of pipeline mode, its transaction gone) and runs `onReconnect`.
+    private func reopen(_ conn: OpaquePointer) throws {
         PQreset(conn)
+        _ = PQexitPipelineMode(conn)
         guard PQstatus(conn) == CONNECTION_OK else {
             throw failure(PostgresAddress.firstLine(String(cString: PQerrorMessage(conn))), unavailable: true)
         }
         try onReconnect?(self)
-        return conn
     }
 
     /// Runs one statement with text parameters ($1, $2, …; nil is NULL) and returns its rows as text
@@ -107,11 +113,7 @@ package final class PostgresConnection {
 
     private func withResult<T>(_ sql: String, _ params: [String?], _ body: (OpaquePointer) -> T) throws -> T {
         let conn = try live()
-        let copies = params.map { $0.map { strdup($0) } ?? nil }
-        defer { copies.forEach { free($0) } }
-        let result = copies.map { UnsafePointer($0) }.withUnsafeBufferPointer {
-            PQexecParams(conn, sql, Int32(params.count), nil, $0.baseAddress, nil, nil, 0)
-        }
+        let result = Self.withCStrings(params) { PQexecParams(conn, sql, $1, nil, $0, nil, nil, 0) }
         defer { PQclear(result) }
         guard let result, PQresultStatus(result) == PGRES_TUPLES_OK || PQresultStatus(result) == PGRES_COMMAND_OK
         else { throw failure(errorMessage(result), unavailable: !isConnected) }
@@ -139,7 +141,12 @@ package final class PostgresConnection {
         out.reserveCapacity(statements.count)
         for start in stride(from: 0, to: statements.count, by: chunk) {
             let part = statements[start..<min(statements.count, start + chunk)]
-            for statement in part where send(statement, on: conn) != 1 { throw abandonPipeline(conn) }
+            for statement in part {
+                let sent = Self.withCStrings(statement.params) {
+                    PQsendQueryParams(conn, statement.sql, $1, nil, $0, nil, nil, 0)
+                }
+                guard sent == 1 else { throw abandonPipeline(conn) }
+            }
             guard PQpipelineSync(conn) == 1 else { throw abandonPipeline(conn) }
             var firstError: LedgerError?
             for _ in part {
@@ -167,21 +174,21 @@ package final class PostgresConnection {
         return out
     }
 
-    private func send(_ statement: Statement, on conn: OpaquePointer) -> Int32 {
-        let copies = statement.params.map { $0.map { strdup($0) } ?? nil }
+    /// Text parameters as libpq takes them (an array of C strings, nil for NULL, and its count), alive
+    /// through `body`.
+    private static func withCStrings<T>(
+        _ params: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?, Int32) -> T
+    ) -> T {
+        let copies = params.map { $0.map { strdup($0) } ?? nil }
         defer { copies.forEach { free($0) } }
-        return copies.map { UnsafePointer($0) }.withUnsafeBufferPointer {
-            PQsendQueryParams(conn, statement.sql, Int32(copies.count), nil, $0.baseAddress, nil, nil, 0)
-        }
+        return copies.map { UnsafePointer($0) }.withUnsafeBufferPointer { body($0.baseAddress, Int32(copies.count)) }
     }
 
     /// A pipeline whose answers did not come as they must (a connection lost mid-way): the session is
     /// dropped and opened again, its transaction gone, and the caller tries again like after any loss.
     private func abandonPipeline(_ conn: OpaquePointer) -> LedgerError {
         let said = PostgresAddress.firstLine(String(cString: PQerrorMessage(conn)))
-        PQreset(conn)
-        _ = PQexitPipelineMode(conn)
-        if PQstatus(conn) == CONNECTION_OK { try? onReconnect?(self) }
+        try? reopen(conn)  // if the server is away, the next statement finds the session lost and tries again
         return failure("a pipelined commit was cut off: \(said)", unavailable: true)
     }
 

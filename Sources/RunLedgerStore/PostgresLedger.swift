@@ -173,7 +173,7 @@ public final class PostgresLedger {
             }
             let answers = try db.pipelined(statements)
             for (r, rows) in zip(batch.runs, answers) {
-                guard let version = rows.first?.first.flatMap({ $0 }).flatMap({ Int64($0) }) else {
+                guard let text = rows.first?.first ?? nil, let version = Int64(text) else {
                     throw changedElsewhere(r.runId)
                 }
                 written.append((r.runId, version))

@@ -253,15 +253,6 @@ import Testing
         return p
     }
 
-    /// The port a serve whose stderr is at `path` said it listens on, once it has.
-    func servingPort(_ path: String) -> Int? {
-        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-        guard let r = text.range(of: #"serving https?://127\.0\.0\.1:(\d+)/"#, options: .regularExpression) else {
-            return nil
-        }
-        return Int(text[r].split(separator: ":").last!.dropLast())
-    }
-
     /// The lines an instance has read, as its metrics say.
     func linesRead(_ db: String, _ instance: String) throws -> Double {
         linesTotal(try runledger("metrics", "--db", db, "--instance", instance).stdout)

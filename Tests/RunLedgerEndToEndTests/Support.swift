@@ -221,10 +221,7 @@ final class ServeProcess {
             usleep(20_000)
         }
         while Date() < deadline, port == 0, process.isRunning {
-            let text = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-            if let r = text.range(of: #"serving https?://127\.0\.0\.1:(\d+)/"#, options: .regularExpression) {
-                port = Int(text[r].split(separator: ":").last!.dropLast()) ?? 0
-            }
+            port = servingPort(errPath) ?? 0
             usleep(20_000)
         }
     }
@@ -250,6 +247,15 @@ final class ServeProcess {
         if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
         return process.terminationStatus
     }
+}
+
+/// The port a serve whose stderr goes to `path` said it listens on, once it has.
+func servingPort(_ path: String) -> Int? {
+    let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+    guard let r = text.range(of: #"serving https?://127\.0\.0\.1:(\d+)/"#, options: .regularExpression) else {
+        return nil
+    }
+    return Int(text[r].split(separator: ":").last!.dropLast())
 }
 
 /// Parses an exposition into sample name+labels -> value.
